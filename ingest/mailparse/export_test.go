@@ -1,0 +1,7 @@
+package mailparse
+
+// Internals the black-box tests check against.
+var (
+	InternalErrorIssue = issueInternal
+	AllIssues          = allIssues
+)
