@@ -26,12 +26,12 @@ const (
 
 // Filters that select every subject of one kind.
 const (
-	InboundFilterAll   = inboundPrefix + ">"
-	VerdictFilterAll   = verdictPrefix + ">"
-	AlertFilterAll     = alertPrefix + ">"
-	DeadFilterAll      = deadPrefix + ">"
-	AlertAuditFilter   = alertPrefix + "*.*"       // audit records only
-	AlertJobFilter     = alertPrefix + "*.*.job.*" // delivery jobs only
+	InboundFilterAll = inboundPrefix + ">"
+	VerdictFilterAll = verdictPrefix + ">"
+	AlertFilterAll   = alertPrefix + ">"
+	DeadFilterAll    = deadPrefix + ">"
+	AlertAuditFilter = alertPrefix + "*.*"       // audit records only
+	AlertJobFilter   = alertPrefix + "*.*.job.*" // delivery jobs only
 )
 
 // StreamSpec describes one stream: its name and the subjects it captures.
