@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -176,6 +177,11 @@ func (p *parser) chooseAlternative(children [][]piece) []piece {
 	if pick < 0 {
 		return nil
 	}
+	if pick == plain && htm >= 0 && !sameText(children[plain], children[htm]) {
+		// Mail clients show the HTML. A harmless plain part next to an HTML
+		// lure must not hide the lure: screen both.
+		return append(append([]piece(nil), children[plain]...), children[htm]...)
+	}
 	for i, c := range children {
 		if i != pick {
 			for _, pc := range c {
@@ -184,6 +190,55 @@ func (p *parser) chooseAlternative(children [][]piece) []piece {
 		}
 	}
 	return children[pick]
+}
+
+// shingleRunes is the size of the character n-grams sameText compares.
+const shingleRunes = 4
+
+// sameText reports whether the HTML alternative says what the plain one
+// says: at least 80% of the HTML text's 4-character shingles (letters and
+// digits only, case folded) occur in the plain text. Only the first 64 KB
+// of each are compared.
+func sameText(plain, htm []piece) bool {
+	p, h := letters(plain), letters(htm)
+	if len(h) < shingleRunes {
+		return true
+	}
+	if len(p) < shingleRunes {
+		return false
+	}
+	seen := make(map[[shingleRunes]rune]struct{}, len(p))
+	var k [shingleRunes]rune
+	for i := 0; i+shingleRunes <= len(p); i++ {
+		copy(k[:], p[i:i+shingleRunes])
+		seen[k] = struct{}{}
+	}
+	total, hit := 0, 0
+	for i := 0; i+shingleRunes <= len(h); i++ {
+		copy(k[:], h[i:i+shingleRunes])
+		total++
+		if _, ok := seen[k]; ok {
+			hit++
+		}
+	}
+	return hit*5 >= total*4
+}
+
+// letters returns the letters and digits of the pieces' text, lower-cased,
+// up to 64 KB of runes.
+func letters(ps []piece) []rune {
+	var out []rune
+	for _, pc := range ps {
+		for _, r := range pc.text {
+			if len(out) >= 64<<10 {
+				return out
+			}
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				out = append(out, unicode.ToLower(r))
+			}
+		}
+	}
+	return out
 }
 
 // splitMultipart cuts body at "--boundary" delimiter lines. found reports

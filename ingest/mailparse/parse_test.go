@@ -148,7 +148,9 @@ func TestParseFixtures(t *testing.T) {
 		{"nested_mixed_attachment.eml", view{
 			From: event.Address{Name: "Tax Office", Addr: "notice@nta-go-jp.example.top"}, To: hanako,
 			Subject: "税金の還付", ReceivedAt: jst(29, 21, 0),
-			Text:  "還付金があります。添付の書類をご確認ください。",
+			// The HTML alternative says something else (a link to act on):
+			// both are screened, the plain text first.
+			Text:  "還付金があります。添付の書類をご確認ください。\n\n還付金があります。手続きはこちら",
 			Links: []event.Link{{Href: "http://nta-go-jp.example.top/refund", Text: "手続きはこちら"}},
 			URLs:  []string{"http://nta-go-jp.example.top/refund"},
 			Attachments: []event.Attachment{
@@ -344,5 +346,27 @@ func TestParseConcurrent(t *testing.T) {
 	close(errs)
 	for f := range errs {
 		t.Errorf("Parse(%s) gave a different result when run concurrently", f)
+	}
+}
+
+// TestAlternativeHiddenLure checks that a harmless plain part cannot hide
+// an HTML lure, while an ordinary plain/HTML pair is read once.
+func TestAlternativeHiddenLure(t *testing.T) {
+	mail := func(plain, html string) []byte {
+		return []byte("From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=B\r\n\r\n" +
+			"--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + plain + "\r\n" +
+			"--B\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html + "\r\n--B--\r\n")
+	}
+	m, err := mailparse.Parse(mail("Thank you for your order. Your parcel ships tomorrow.",
+		"<p>アカウントがロックされました。解除するにはギフト券を購入し、番号を送ってください。</p>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.Text, "Thank you for your order") || !strings.Contains(m.Text, "ギフト券を購入し") {
+		t.Errorf("Text = %q, want both alternatives", m.Text)
+	}
+	m, _ = mailparse.Parse(mail("Hello Hanako, this week's offers are on our site.", "<p>Hello <b>Hanako</b>, this week's offers are <a href='https://shop.example/'>on our site</a>.</p>"))
+	if strings.Count(m.Text, "offers") != 1 {
+		t.Errorf("Text = %q, want the plain alternative once", m.Text)
 	}
 }
