@@ -219,6 +219,7 @@ func TestEverySubjectHasOneStream(t *testing.T) {
 	add(event.VerdictSubject("h", "p"))
 	add(event.AlertSubject("h", "p"))
 	add(event.AlertJobSubject("h", "p", "sms"))
+	add(event.AlertAckSubject("h", "p"))
 	add(event.DeadSubject("notify", "h", "p"))
 	for _, s := range subjects {
 		n := 0
@@ -236,6 +237,14 @@ func TestEverySubjectHasOneStream(t *testing.T) {
 	// Audit and job filters must not overlap.
 	if subjectMatches(event.AlertAuditFilter, "scamscreen.alert.h.p.job.sms") || !subjectMatches(event.AlertJobFilter, "scamscreen.alert.h.p.job.sms") || !subjectMatches(event.AlertAuditFilter, "scamscreen.alert.h.p") {
 		t.Error("alert audit and job filters overlap or miss")
+	}
+	for _, f := range []string{event.AlertAuditFilter, event.AlertJobFilter} {
+		if subjectMatches(f, "scamscreen.alert.h.p.ack") {
+			t.Errorf("filter %s also selects acknowledgements", f)
+		}
+	}
+	if !subjectMatches(event.AlertAckFilter, "scamscreen.alert.h.p.ack") {
+		t.Error("ack filter misses acknowledgements")
 	}
 }
 

@@ -32,6 +32,7 @@ const (
 	DeadFilterAll    = deadPrefix + ">"
 	AlertAuditFilter = alertPrefix + "*.*"       // audit records only
 	AlertJobFilter   = alertPrefix + "*.*.job.*" // delivery jobs only
+	AlertAckFilter   = alertPrefix + "*.*.ack"   // acknowledgements from trusted contacts
 )
 
 // StreamSpec describes one stream: its name and the subjects it captures.
@@ -128,6 +129,16 @@ func AlertJobSubject(household, person, channel string) (string, error) {
 		return "", err
 	}
 	return alertPrefix + token(household) + "." + token(person) + ".job." + token(channel), nil
+}
+
+// AlertAckSubject is where a trusted contact's acknowledgement of the
+// alerts about a person goes: scamscreen.alert.<household>.<person>.ack.
+// SMS ingest publishes a contact's reply there; notify stops escalating.
+func AlertAckSubject(household, person string) (string, error) {
+	if err := checkTokens("household", household, "person", person); err != nil {
+		return "", err
+	}
+	return alertPrefix + token(household) + "." + token(person) + ".ack", nil
 }
 
 // DeadSubject is scamscreen.dead.<stage>.<household>.<person>.
