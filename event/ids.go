@@ -25,15 +25,41 @@ var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadd
 // the same id. Ids contain only [a-z0-9-], so they are valid as
 // Nats-Msg-Id, KV keys and file names.
 func StableID(prefix string, parts ...string) string {
-	h := sha256.New()
+	// Hash without allocating: short inputs (ids, pack names) go through a
+	// stack buffer, long ones through the streaming hash.
+	var (
+		buf [512]byte
+		sum [sha256.Size]byte
+		n   int
+	)
 	for i, p := range parts {
+		n += len(p)
 		if i > 0 {
-			h.Write([]byte(idPartSeparator))
+			n += len(idPartSeparator)
 		}
-		h.Write([]byte(p))
 	}
-	var sum [sha256.Size]byte
-	return prefix + "-" + idEncoding.EncodeToString(h.Sum(sum[:0]))[:idHashChars]
+	if n <= len(buf) {
+		b := buf[:0]
+		for i, p := range parts {
+			if i > 0 {
+				b = append(b, idPartSeparator...)
+			}
+			b = append(b, p...)
+		}
+		sum = sha256.Sum256(b)
+	} else {
+		h := sha256.New()
+		for i, p := range parts {
+			if i > 0 {
+				h.Write([]byte(idPartSeparator))
+			}
+			h.Write([]byte(p))
+		}
+		h.Sum(sum[:0])
+	}
+	var enc [52]byte // base32 of 32 bytes
+	idEncoding.Encode(enc[:], sum[:])
+	return prefix + "-" + string(enc[:idHashChars])
 }
 
 // EmailID is the stable id of an e-mail: the same raw bytes delivered to the

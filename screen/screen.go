@@ -193,9 +193,20 @@ func (e *Engine) undisguise(sc *scratch, mask uint8, from int) {
 	}
 }
 
-func isTokenByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '@' || c == '$' || c == '!' || c == '|'
-}
+var tokenBytes = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "@$!|" {
+		t[c] = true
+	}
+	return t
+}()
+
+func isTokenByte(c byte) bool { return tokenBytes[c] }
 
 // post records each keyword hit against the rules and brands it belongs to.
 func (e *Engine) post(sc *scratch) {

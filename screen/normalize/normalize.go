@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"slices"
 	"unicode/utf8"
 )
 
@@ -66,10 +67,30 @@ func (t *Text) Append(src string, base int32) {
 		r := rune(src[i])
 		if r < utf8.RuneSelf {
 			c, cls := tb.ascii[r], tb.asciiCl[r]
+			if cls == clsWord {
+				// Fast path: a run of ASCII letters and digits, lower-cased.
+				f.word(cls)
+				j := i + 1
+				for j < len(src) && src[j] < utf8.RuneSelf && tb.asciiCl[src[j]] == clsWord {
+					j++
+				}
+				n := len(t.Out)
+				t.Out = append(t.Out, src[i:j]...)
+				t.Start = slices.Grow(t.Start, j-i)[:n+j-i]
+				t.End = slices.Grow(t.End, j-i)[:n+j-i]
+				for k := n; k < len(t.Out); k++ {
+					t.Out[k] = tb.ascii[t.Out[k]]
+					o := base + int32(i+k-n)
+					t.Start[k], t.End[k] = o, o+1
+				}
+				f.prev = clsWord
+				i = j
+				continue
+			}
 			s, e := base+int32(i), base+int32(i)+1
 			i++
-			if cls == clsWord || cls == clsOther {
-				// Fast path: one byte out for one byte in.
+			if cls == clsOther {
+				// One byte out for one byte in.
 				f.word(cls)
 				t.Out = append(t.Out, c)
 				t.Start = append(t.Start, s)
@@ -77,7 +98,7 @@ func (t *Text) Append(src string, base int32) {
 				f.prev = cls
 				continue
 			}
-			f.put(tb, r, string(rune(c)), cls, s, e, src[i:])
+			f.put(tb, r, asciiChars[c:c+1], cls, s, e, src[i:])
 			continue
 		}
 		r, w := utf8.DecodeRuneInString(src[i:])
@@ -88,14 +109,28 @@ func (t *Text) Append(src string, base int32) {
 		case r == utf8.RuneError && w == 1:
 			continue
 		case !ok:
-			f.put(tb, r, src[i-w:i], classOf(r), s, e, src[i:])
+			cls := classOf(r)
+			if cls == clsHan && !f.pend && t.tokStart < 0 {
+				// Fast path: a kanji after anything but a word or a pending
+				// separator is emitted as it is.
+				t.sepAt = -1
+				t.emit(src[i-w:i], s, e)
+				f.prev = cls
+				continue
+			}
+			f.put(tb, r, src[i-w:i], cls, s, e, src[i:])
 		case ent.many:
-			out := string(tb.pool[ent.off : ent.off+uint32(ent.n)])
+			out := tb.pstr[ent.off : ent.off+uint32(ent.n)]
 			for _, c := range out {
 				f.put(tb, c, string(c), classOf(c), s, e, src[i:])
 			}
+		case ent.cls == clsKana && !f.pend && t.tokStart < 0:
+			// Fast path: katakana (and hiragana folded to it).
+			t.sepAt = -1
+			t.emit(tb.pstr[ent.off:ent.off+uint32(ent.n)], s, e)
+			f.prev = clsKana
 		default:
-			f.put(tb, r, string(tb.pool[ent.off:ent.off+uint32(ent.n)]), ent.cls, s, e, src[i:])
+			f.put(tb, r, tb.pstr[ent.off:ent.off+uint32(ent.n)], ent.cls, s, e, src[i:])
 		}
 	}
 	t.endToken(f.fieldStart)
@@ -179,6 +214,11 @@ func (f *folder) put(tb *table, r rune, out string, cls uint8, s, e int32, rest 
 	f.prev = cls
 }
 
+// asciiChars holds every ASCII byte, so a one-byte string is a slice of it.
+const asciiChars = "\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f" +
+	"\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f" +
+	" !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~\x7f"
+
 // nextIsKana reports whether the next rune of s that survives folding
 // (separators between Japanese characters do not) is katakana.
 func nextIsKana(tb *table, s string) bool {
@@ -206,10 +246,12 @@ func nextIsKana(tb *table, s string) bool {
 }
 
 func (t *Text) emit(out string, s, e int32) {
+	n := len(t.Out)
 	t.Out = append(t.Out, out...)
-	for range len(out) {
-		t.Start = append(t.Start, s)
-		t.End = append(t.End, e)
+	t.Start = slices.Grow(t.Start, len(out))[:n+len(out)]
+	t.End = slices.Grow(t.End, len(out))[:n+len(out)]
+	for j := n; j < n+len(out); j++ {
+		t.Start[j], t.End[j] = s, e
 	}
 }
 
@@ -238,7 +280,8 @@ func (t *Text) endToken(fieldStart int) {
 	if t.tokStart < 0 {
 		return
 	}
-	single := utf8.RuneCount(t.Out[t.tokStart:]) == 1
+	n := len(t.Out) - t.tokStart
+	single := n == 1 || n <= utf8.UTFMax && utf8.RuneCount(t.Out[t.tokStart:]) == 1
 	tokStart := t.tokStart
 	t.tokStart = -1
 	if !single {

@@ -251,3 +251,14 @@ func TestReplace(t *testing.T) {
 		t.Fatalf("growing Replace gave %q", got)
 	}
 }
+
+func TestASCIIChars(t *testing.T) {
+	if len(asciiChars) != 128 {
+		t.Fatalf("asciiChars has %d bytes", len(asciiChars))
+	}
+	for i := 0; i < 128; i++ {
+		if asciiChars[i] != byte(i) {
+			t.Fatalf("asciiChars[%d] = %d", i, asciiChars[i])
+		}
+	}
+}

@@ -45,7 +45,8 @@ type page [1 << pageBits]entry
 
 type table struct {
 	pages   [tableLimit >> pageBits]*page
-	pool    []byte
+	pool    []byte        // replacements while building
+	pstr    string        // the same bytes, sliced at run time without copying
 	voiced  map[rune]rune // katakana → with dakuten
 	semi    map[rune]rune // katakana → with handakuten
 	ascii   [128]byte     // lower-cased byte
@@ -117,6 +118,8 @@ func buildTable() *table {
 			many: utf8.RuneCountInString(out) > 1 && cls != clsSep}
 		t.pool = append(t.pool, buf...)
 	}
+	t.pstr = string(t.pool)
+	t.pool = nil
 	return t
 }
 
