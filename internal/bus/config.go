@@ -133,7 +133,7 @@ type EmbeddedConfig struct {
 // per-stream overrides.
 type StreamsConfig struct {
 	// MaxAge is how long messages are kept.
-	MaxAge time.Duration `yaml:"max_age,omitempty"`
+	MaxAge config.Duration `yaml:"max_age,omitempty"`
 	// MaxBytes caps each stream's size; the oldest messages are discarded
 	// first. Zero or -1 means unlimited.
 	MaxBytes int64 `yaml:"max_bytes,omitempty"`
@@ -142,7 +142,7 @@ type StreamsConfig struct {
 	Replicas int `yaml:"replicas,omitempty"`
 	// Duplicates is the window in which a second publish with the same
 	// message id is dropped. It must be shorter than MaxAge.
-	Duplicates time.Duration `yaml:"duplicates,omitempty"`
+	Duplicates config.Duration `yaml:"duplicates,omitempty"`
 	// Overrides replace the limits above for single streams, keyed by
 	// stream name (INBOUND, VERDICTS, ALERTS, DEADLETTER); zero fields
 	// inherit.
@@ -151,10 +151,10 @@ type StreamsConfig struct {
 
 // StreamLimits are the per-stream overridable limits.
 type StreamLimits struct {
-	MaxAge     time.Duration `yaml:"max_age,omitempty"`
-	MaxBytes   int64         `yaml:"max_bytes,omitempty"`
-	Replicas   int           `yaml:"replicas,omitempty"`
-	Duplicates time.Duration `yaml:"duplicates,omitempty"`
+	MaxAge     config.Duration `yaml:"max_age,omitempty"`
+	MaxBytes   int64           `yaml:"max_bytes,omitempty"`
+	Replicas   int             `yaml:"replicas,omitempty"`
+	Duplicates config.Duration `yaml:"duplicates,omitempty"`
 }
 
 // Limits returns the effective limits of stream name: the override's
@@ -176,13 +176,13 @@ func (s StreamsConfig) Limits(name string) StreamLimits {
 		}
 	}
 	if l.MaxAge == 0 {
-		l.MaxAge = DefaultMaxAge
+		l.MaxAge = config.Duration(DefaultMaxAge)
 	}
 	if l.Replicas == 0 {
 		l.Replicas = DefaultReplicas
 	}
 	if l.Duplicates == 0 {
-		l.Duplicates = DefaultDuplicates
+		l.Duplicates = config.Duration(DefaultDuplicates)
 	}
 	if l.MaxBytes == 0 {
 		l.MaxBytes = -1
@@ -231,13 +231,13 @@ func (c *Config) defaults() {
 		c.Embedded.ServerName = DefaultServerName
 	}
 	if c.Streams.MaxAge == 0 {
-		c.Streams.MaxAge = DefaultMaxAge
+		c.Streams.MaxAge = config.Duration(DefaultMaxAge)
 	}
 	if c.Streams.Replicas == 0 {
 		c.Streams.Replicas = DefaultReplicas
 	}
 	if c.Streams.Duplicates == 0 {
-		c.Streams.Duplicates = DefaultDuplicates
+		c.Streams.Duplicates = config.Duration(DefaultDuplicates)
 	}
 	if c.RawInlineLimit == 0 {
 		c.RawInlineLimit = DefaultRawInlineLimit

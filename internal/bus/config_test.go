@@ -15,7 +15,7 @@ import (
 
 func TestDefaultConfig(t *testing.T) {
 	c := DefaultConfig()
-	if c.Streams.MaxAge != 90*24*time.Hour || c.Streams.Replicas != 1 || c.Streams.Duplicates != 2*time.Minute ||
+	if c.Streams.MaxAge != config.Duration(90*24*time.Hour) || c.Streams.Replicas != 1 || c.Streams.Duplicates != config.Duration(2*time.Minute) ||
 		c.RawInlineLimit != 256<<10 || c.Name != "scamscreen" || c.Embedded.ServerName != "scamscreen" {
 		t.Errorf("DefaultConfig() = %+v, want the documented defaults", c)
 	}
@@ -94,13 +94,16 @@ func TestValidate(t *testing.T) {
 			c.URL = URLList{"tls://127.0.0.1:4222", "nats://localhost:4223"}
 			c.TLS.InsecureSkipVerify = true
 		}), nil},
-		{"duplicates not shorter than max age", embedded(func(c *Config) { c.Streams.MaxAge = time.Minute; c.Streams.Duplicates = time.Minute }),
+		{"duplicates not shorter than max age", embedded(func(c *Config) {
+			c.Streams.MaxAge = config.Duration(time.Minute)
+			c.Streams.Duplicates = config.Duration(time.Minute)
+		}),
 			[]string{"nats.streams.duplicates", "nats.streams.duplicates", "nats.streams.duplicates", "nats.streams.duplicates"}},
 		{"override duplicates", embedded(func(c *Config) {
-			c.Streams.Overrides = map[string]StreamLimits{"ALERTS": {MaxAge: time.Minute}}
+			c.Streams.Overrides = map[string]StreamLimits{"ALERTS": {MaxAge: config.Duration(time.Minute)}}
 		}), []string{"nats.streams.overrides.ALERTS.duplicates"}},
 		{"unknown override", embedded(func(c *Config) {
-			c.Streams.Overrides = map[string]StreamLimits{"NOPE": {MaxAge: time.Hour}}
+			c.Streams.Overrides = map[string]StreamLimits{"NOPE": {MaxAge: config.Duration(time.Hour)}}
 		}), []string{"nats.streams.overrides.NOPE"}},
 		{"negative limits", external(func(c *Config) {
 			c.Streams = StreamsConfig{MaxAge: -1, MaxBytes: -2, Replicas: 7, Duplicates: -1}
@@ -138,24 +141,24 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
-	s := StreamsConfig{MaxAge: 48 * time.Hour, MaxBytes: 1 << 30, Overrides: map[string]StreamLimits{
-		"DEADLETTER": {MaxAge: 365 * 24 * time.Hour},
+	s := StreamsConfig{MaxAge: config.Duration(48 * time.Hour), MaxBytes: 1 << 30, Overrides: map[string]StreamLimits{
+		"DEADLETTER": {MaxAge: config.Duration(365 * 24 * time.Hour)},
 		"INBOUND":    {MaxBytes: 10 << 30, Replicas: 3},
 	}}
 	tests := []struct {
 		stream string
 		want   StreamLimits
 	}{
-		{"VERDICTS", StreamLimits{MaxAge: 48 * time.Hour, MaxBytes: 1 << 30, Replicas: 1, Duplicates: 2 * time.Minute}},
-		{"DEADLETTER", StreamLimits{MaxAge: 365 * 24 * time.Hour, MaxBytes: 1 << 30, Replicas: 1, Duplicates: 2 * time.Minute}},
-		{"INBOUND", StreamLimits{MaxAge: 48 * time.Hour, MaxBytes: 10 << 30, Replicas: 3, Duplicates: 2 * time.Minute}},
+		{"VERDICTS", StreamLimits{MaxAge: config.Duration(48 * time.Hour), MaxBytes: 1 << 30, Replicas: 1, Duplicates: config.Duration(2 * time.Minute)}},
+		{"DEADLETTER", StreamLimits{MaxAge: config.Duration(365 * 24 * time.Hour), MaxBytes: 1 << 30, Replicas: 1, Duplicates: config.Duration(2 * time.Minute)}},
+		{"INBOUND", StreamLimits{MaxAge: config.Duration(48 * time.Hour), MaxBytes: 10 << 30, Replicas: 3, Duplicates: config.Duration(2 * time.Minute)}},
 	}
 	for _, tt := range tests {
 		if got := s.Limits(tt.stream); got != tt.want {
 			t.Errorf("Limits(%q) = %+v, want %+v", tt.stream, got, tt.want)
 		}
 	}
-	if got := (StreamsConfig{}).Limits("ALERTS"); got.MaxBytes != -1 || got.MaxAge != DefaultMaxAge {
+	if got := (StreamsConfig{}).Limits("ALERTS"); got.MaxBytes != -1 || time.Duration(got.MaxAge) != DefaultMaxAge {
 		t.Errorf("zero StreamsConfig.Limits(ALERTS) = %+v, want unlimited bytes and the default age", got)
 	}
 }
@@ -204,7 +207,7 @@ raw_inline_limit: 131072
 	if err := dec.Decode(&c); err != nil {
 		t.Fatalf("yaml Decode(full) = %v", err)
 	}
-	if c.Streams.MaxAge != 720*time.Hour || c.Streams.Overrides["DEADLETTER"].MaxAge != 8760*time.Hour || c.Password.Source() != "file /run/secrets/nats" || !c.Embedded.SyncAlways {
+	if c.Streams.MaxAge != config.Duration(720*time.Hour) || c.Streams.Overrides["DEADLETTER"].MaxAge != config.Duration(8760*time.Hour) || c.Password.Source() != "file /run/secrets/nats" || !c.Embedded.SyncAlways {
 		t.Errorf("yaml Decode(full) = %+v, want the document's values", c)
 	}
 	// An inline password has no field: strict decoding rejects it.

@@ -1,6 +1,8 @@
 package bus
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -45,10 +47,10 @@ func (b *Bus) StreamConfig(spec event.StreamSpec) jetstream.StreamConfig {
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		Discard:     jetstream.DiscardOld,
-		MaxAge:      l.MaxAge,
+		MaxAge:      time.Duration(l.MaxAge),
 		MaxBytes:    l.MaxBytes,
 		Replicas:    l.Replicas,
-		Duplicates:  l.Duplicates,
+		Duplicates:  time.Duration(l.Duplicates),
 		MaxMsgs:     -1,
 		MaxMsgSize:  -1,
 	}
@@ -203,7 +205,7 @@ func (b *Bus) ObjectStore(ctx context.Context) (jetstream.ObjectStore, error) {
 			store, err = b.js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
 				Bucket:      RawBucket,
 				Description: "raw originals too large to travel inline in INBOUND",
-				TTL:         l.MaxAge,
+				TTL:         time.Duration(l.MaxAge),
 				Storage:     jetstream.FileStorage,
 				Replicas:    l.Replicas,
 			})

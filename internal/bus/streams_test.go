@@ -9,6 +9,7 @@ import (
 
 	"github.com/scamscreen/scamscreen/event"
 	"github.com/scamscreen/scamscreen/internal/bus"
+	"github.com/scamscreen/scamscreen/internal/config"
 	"github.com/scamscreen/scamscreen/internal/natstest"
 )
 
@@ -59,7 +60,7 @@ func TestEnsureStreams(t *testing.T) {
 	// place, keeping their messages; one with a DEADLETTER override
 	// changes only that stream.
 	second := natstest.Open(t, externalConfig(srv.ClientURL(), func(c *bus.Config) {
-		c.Streams.MaxAge = 30 * 24 * time.Hour
+		c.Streams.MaxAge = config.Duration(30 * 24 * time.Hour)
 		c.Streams.MaxBytes = 1 << 30
 	}), nil)
 	info := streamInfo(t, js, event.StreamInbound)
@@ -78,9 +79,9 @@ func TestEnsureStreams(t *testing.T) {
 	}
 
 	natstest.Open(t, externalConfig(srv.ClientURL(), func(c *bus.Config) {
-		c.Streams.MaxAge = 30 * 24 * time.Hour
+		c.Streams.MaxAge = config.Duration(30 * 24 * time.Hour)
 		c.Streams.MaxBytes = 1 << 30
-		c.Streams.Overrides = map[string]bus.StreamLimits{"DEADLETTER": {MaxAge: 365 * 24 * time.Hour}}
+		c.Streams.Overrides = map[string]bus.StreamLimits{"DEADLETTER": {MaxAge: config.Duration(365 * 24 * time.Hour)}}
 	}), nil)
 	if got := streamInfo(t, js, event.StreamDeadLetter).Config.MaxAge; got != 365*24*time.Hour {
 		t.Errorf("DEADLETTER max age = %s, want 8760h from the override", got)
