@@ -12,7 +12,7 @@ import (
 	"github.com/scamscreen/scamscreen/screen"
 )
 
-func runCheck(ctx context.Context, args []string, io Stdio) int {
+func runCheck(ctx context.Context, args []string, io Env) int {
 	fs := newFlags("check", "[flags] [FILE|DIR|-]...", io)
 	var (
 		ef        engineFlags

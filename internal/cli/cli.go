@@ -10,11 +10,15 @@ import (
 	"strings"
 )
 
-// Stdio is the standard streams of a command.
-type Stdio struct {
+// Env is what a command gets from the process: the standard streams, and
+// reload requests (SIGHUP, which only main may catch).
+type Env struct {
 	In  io.Reader
 	Out io.Writer
 	Err io.Writer
+	// Reload receives a value for each SIGHUP; nil when the process does
+	// not forward them (tests).
+	Reload <-chan struct{}
 }
 
 // Exit codes.
@@ -27,11 +31,14 @@ const (
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, args []string, io Stdio) int
+	run     func(ctx context.Context, args []string, io Env) int
 }
 
 func commands() []command {
 	return []command{
+		{"demo", "the whole pipeline on bundled samples, embedded NATS; prints each verdict", runDemo},
+		{"run", "run the configured stages (all by default) against NATS JetStream", runRun},
+		{"config", "`config check FILE` validates a configuration file", runConfig},
 		{"check", "screen .eml files or JSON Lines without NATS and print verdicts", runCheck},
 		{"eval", "measure rule packs on a labelled corpus (recall, false positives, per-rule hits)", runEval},
 		{"rules", "rule-pack tools: `rules test [DIR]` runs every rule's own examples", runRules},
@@ -40,7 +47,7 @@ func commands() []command {
 }
 
 // Main runs the subcommand named by args[0].
-func Main(ctx context.Context, args []string, io Stdio) int {
+func Main(ctx context.Context, args []string, io Env) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(io.Err)
 		if len(args) == 0 {
@@ -74,7 +81,7 @@ func usage(w io.Writer) {
 
 // newFlags returns a flag set that reports errors to io.Err and does not
 // exit.
-func newFlags(name, synopsis string, io Stdio) *flag.FlagSet {
+func newFlags(name, synopsis string, io Env) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Err)
 	fs.Usage = func() {

@@ -64,7 +64,7 @@ type evalRule struct {
 	SO       float64        `json:"s_o"` // scam hits / all hits (SpamAssassin's S/O)
 }
 
-func runEval(ctx context.Context, args []string, io Stdio) int {
+func runEval(ctx context.Context, args []string, io Env) int {
 	fs := newFlags("eval", "[flags] FILE...", io)
 	var (
 		ef     engineFlags
@@ -231,7 +231,7 @@ func ratio(a, b int) float64 {
 
 func pct(f float64) string { return fmt.Sprintf("%.1f%%", f*100) }
 
-func printEval(io Stdio, rep *evalReport, list int) {
+func printEval(io Env, rep *evalReport, list int) {
 	o := rep.Overall
 	fmt.Fprintf(io.Out, "rule packs: %s\nflagged at: %s or worse\n\n", strings.Join(rep.RulePacks, ", "), rep.FlagAt)
 	fmt.Fprintf(io.Out, "scam  %5d lines, %5d flagged: recall %s", o.Scam, o.ScamFlagged, pct(o.Recall))

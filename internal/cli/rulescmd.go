@@ -7,7 +7,7 @@ import (
 	"github.com/scamscreen/scamscreen/screen"
 )
 
-func runRules(ctx context.Context, args []string, io Stdio) int {
+func runRules(ctx context.Context, args []string, io Env) int {
 	if len(args) == 0 || args[0] != "test" {
 		fmt.Fprintln(io.Err, "Usage: scamscreen rules test [DIR]\n\nRuns every rule's match: and no_match: examples (DIR defaults to the built-in packs).")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
@@ -58,7 +58,7 @@ func joinRefs(refs []string) string {
 	return s
 }
 
-func runVersion(ctx context.Context, args []string, io Stdio) int {
+func runVersion(ctx context.Context, args []string, io Env) int {
 	set, err := loadRules("")
 	if err != nil {
 		fmt.Fprintf(io.Err, "scamscreen version: %v\n", err)
