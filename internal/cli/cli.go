@@ -42,6 +42,7 @@ func commands() []command {
 		{"check", "screen .eml files or JSON Lines without NATS and print verdicts", runCheck},
 		{"eval", "measure rule packs on a labelled corpus (recall, false positives, per-rule hits)", runEval},
 		{"rules", "rule-pack tools: `rules test [DIR]` runs every rule's own examples", runRules},
+		{"loadgen", "publish synthetic messages and measure ingest → verdict throughput and latency", runLoadgen},
 		{"version", "print the engine version and the rule packs", runVersion},
 	}
 }

@@ -48,14 +48,29 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Err, "scamscreen demo: %v\n", err)
 		return ExitUsage
 	}
-	if err := demo(ctx, env, *lang, *timeout, *keep); err != nil {
+	if err := demo(ctx, env, demoOptions{lang: *lang, timeout: *timeout, keep: *keep}); err != nil {
 		fmt.Fprintf(env.Err, "scamscreen demo: %v\n", err)
 		return ExitError
 	}
 	return ExitOK
 }
 
-func demo(ctx context.Context, env Env, lang string, timeout time.Duration, keep bool) error {
+// demoOptions tune the demo; tests use the hooks to look inside.
+type demoOptions struct {
+	lang    string
+	timeout time.Duration
+	keep    bool
+	// logLevel and logOut override the quiet default (warnings to stderr).
+	logLevel string
+	logOut   io.Writer
+	// adminListen turns the admin listener on ("127.0.0.1:0").
+	adminListen string
+	// screened runs after every sample was screened, before shutdown.
+	screened func(p *pipeline)
+}
+
+func demo(ctx context.Context, env Env, o demoOptions) error {
+	lang, timeout, keep := o.lang, o.timeout, o.keep
 	start := time.Now()
 	out := &lockedWriter{w: env.Out} // progress lines and the printer's verdicts interleave
 	dir, err := os.MkdirTemp("", "scamscreen-demo-*")
@@ -67,7 +82,14 @@ func demo(ctx context.Context, env Env, lang string, timeout time.Duration, keep
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	log, _, err := obs.NewLogger(obs.LogConfig{Level: "warn", Format: "console"}, stderrSyncer(env.Err))
+	logLevel, logOut := "warn", env.Err
+	if o.logLevel != "" {
+		logLevel = o.logLevel
+	}
+	if o.logOut != nil {
+		logOut = o.logOut
+	}
+	log, _, err := obs.NewLogger(obs.LogConfig{Level: logLevel, Format: "json"}, stderrSyncer(logOut))
 	if err != nil {
 		return err
 	}
@@ -90,6 +112,9 @@ func demo(ctx context.Context, env Env, lang string, timeout time.Duration, keep
 	cfg := DefaultConfig()
 	cfg.NATS.Embedded.StoreDir = filepath.Join(dir, "nats")
 	cfg.Admin.Listen = "off"
+	if o.adminListen != "" {
+		cfg.Admin.Listen = o.adminListen
+	}
 	cfg.Ingest.IMAP.Backfill = config.Duration(24 * time.Hour)
 	twilioToken, sourceSecret := randomAlnum(32), randomAlnum(32)
 	sc := &cfg.Ingest.SMS
@@ -165,6 +190,9 @@ func demo(ctx context.Context, env Env, lang string, timeout time.Duration, keep
 	var runErr error
 	select {
 	case <-pr.done:
+		if o.screened != nil {
+			o.screened(p)
+		}
 	case <-wait.C:
 		runErr = fmt.Errorf("only %d of %d messages were screened in %s", pr.count(), expected, timeout)
 	case <-ctx.Done():

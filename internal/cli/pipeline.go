@@ -165,7 +165,7 @@ func (p *pipeline) addIMAP(ctx context.Context, _ Env) error {
 				})
 		}))
 	}
-	w, err := imap.New(icfg, accounts, p.bus, imap.NewKVStore(imapkv.New(kv)), p.log, p.metrics.Registry(), opts...)
+	w, err := imap.New(icfg, accounts, countingPublisher{p.bus, p.metrics, "imap"}, imap.NewKVStore(imapkv.New(kv)), p.log, p.metrics.Registry(), opts...)
 	if err != nil {
 		return err
 	}
@@ -183,13 +183,29 @@ func (p *pipeline) addSMS(_ context.Context, _ Env) error {
 	if err != nil {
 		return err
 	}
-	srv, err := sms.New(p.cfg.Ingest.SMS, dir, p.bus, sms.Options{Acks: busAcks{p.bus}, Logger: p.log, Registerer: p.metrics.Registry()})
+	srv, err := sms.New(p.cfg.Ingest.SMS, dir, countingPublisher{p.bus, p.metrics, "sms"}, sms.Options{Acks: busAcks{p.bus}, Logger: p.log, Registerer: p.metrics.Registry()})
 	if err != nil {
 		return err
 	}
 	p.sms = srv
 	p.group.Add("sms", srv)
 	return nil
+}
+
+// countingPublisher counts messages into INBOUND by channel and ingest
+// stage (bounded labels), then publishes through the bus.
+type countingPublisher struct {
+	b      *bus.Bus
+	m      *obs.Metrics
+	source string
+}
+
+func (c countingPublisher) PublishMessage(ctx context.Context, msg *event.Message) (uint64, bool, error) {
+	seq, dup, err := c.b.PublishMessage(ctx, msg)
+	if err == nil && !dup {
+		c.m.MessageIn(string(msg.Channel), c.source)
+	}
+	return seq, dup, err
 }
 
 // busAcks publishes a trusted contact's acknowledgement to ALERTS.

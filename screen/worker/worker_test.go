@@ -106,7 +106,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 // streamCount returns the number of messages in a stream, or -1 while the
 // stream cannot answer (a cluster electing a new leader).
-func streamCount(t *testing.T, b *bus.Bus, stream string) int {
+func streamCount(t testing.TB, b *bus.Bus, stream string) int {
 	js, err := jetstream.New(b.Conn())
 	if err != nil {
 		t.Fatal(err)
