@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // time zones in containers without /usr/share/zoneinfo
 
 	"github.com/scamscreen/scamscreen/internal/cli"
 )

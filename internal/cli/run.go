@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"go.uber.org/zap"
@@ -21,6 +22,7 @@ func runRun(ctx context.Context, args []string, env Env) int {
 	var (
 		cfgPath = fs.String("config", "", "configuration file (see configs/scamscreen.example.yaml)")
 		stages  = fs.String("stages", "all", "stages to run in this process: "+strings.Join(allStages, ",")+" or all")
+		dryRun  = fs.Bool("dry-run", false, "check the configuration, stages and rule packs as run would, then exit without starting")
 	)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -39,6 +41,16 @@ func runRun(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		fmt.Fprintf(env.Err, "scamscreen run: %v\n", err)
 		return ExitError
+	}
+	if *dryRun {
+		if slices.Contains(st, stageScreen) {
+			if _, err := buildEngine(cfg.Screening); err != nil {
+				fmt.Fprintf(env.Err, "scamscreen run: screening: %v\n", err)
+				return ExitError
+			}
+		}
+		fmt.Fprintf(env.Out, "%s: ok, would run stages %s\n", *cfgPath, strings.Join(st, ","))
+		return ExitOK
 	}
 	log, _, err := obs.NewLogger(cfg.Log, os.Stderr)
 	if err != nil {
