@@ -53,4 +53,10 @@ type Alert struct {
 	Error      string      `json:"error,omitempty"`       // redacted; never a phone number or body
 	At         time.Time   `json:"at"`
 	NotBefore  time.Time   `json:"not_before,omitempty"`
+
+	// Verdict is the verdict a delivery job is about, so the job can be
+	// rendered and delivered on its own (with the recipient's current
+	// consent and language) however late it is redelivered. Set on jobs
+	// only; audit records leave it out.
+	Verdict *Verdict `json:"verdict,omitempty"`
 }
