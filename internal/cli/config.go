@@ -12,6 +12,7 @@ import (
 	"github.com/scamscreen/scamscreen/internal/bus"
 	"github.com/scamscreen/scamscreen/internal/config"
 	"github.com/scamscreen/scamscreen/internal/obs"
+	"github.com/scamscreen/scamscreen/notify"
 	"github.com/scamscreen/scamscreen/screen"
 )
 
@@ -24,6 +25,7 @@ type Config struct {
 	Admin      AdminConfig     `yaml:"admin"`
 	Screening  ScreeningConfig `yaml:"screening"`
 	Ingest     IngestConfig    `yaml:"ingest"`
+	Notify     notify.Config   `yaml:"notify"`
 	Households []Household     `yaml:"households"`
 }
 
@@ -72,6 +74,9 @@ type Person struct {
 	Phones []string `yaml:"phones"`
 	// Mailboxes are their IMAP accounts.
 	Mailboxes []imap.Mailbox `yaml:"mailboxes"`
+	// Notify says who hears about lures sent to them, and how: their own
+	// warning and their trusted contacts.
+	Notify notify.PersonConfig `yaml:"notify"`
 }
 
 // Defaults of the top-level sections.
@@ -91,6 +96,7 @@ func DefaultConfig() Config {
 		Admin:     AdminConfig{Listen: DefaultAdminListen},
 		Screening: ScreeningConfig{Concurrency: DefaultScreeningCon},
 		Ingest:    IngestConfig{IMAP: imap.DefaultConfig(), SMS: sms.DefaultConfig()},
+		Notify:    notify.DefaultConfig(),
 	}
 	c.NATS.Embedded.StoreDir = DefaultStoreDir
 	return c
@@ -142,6 +148,7 @@ func (c *Config) Validate() error {
 	p.Merge("screening.thresholds", c.Screening.Thresholds.Validate())
 	p.Merge("ingest.imap", c.Ingest.IMAP.Validate())
 	p.Merge("ingest.sms", c.Ingest.SMS.Validate())
+	p.Merge("notify", c.Notify.Validate())
 
 	households := map[string]int{}
 	mailboxes := map[string]string{}
@@ -186,6 +193,9 @@ func (c *Config) Validate() error {
 				}
 				phones[e164] = where
 			}
+			np := notify.Person{Household: h.ID, ID: person.ID, Name: person.Name, Language: person.Language,
+				TimeZone: person.TimeZone, Phones: person.Phones, Notify: person.Notify}
+			pp.Merge("notify", np.Validate(c.Notify))
 			for mi, m := range person.Mailboxes {
 				mp := fmt.Sprintf("mailboxes[%d]", mi)
 				pp.Merge(mp, m.Validate())
@@ -193,6 +203,26 @@ func (c *Config) Validate() error {
 					pp.Add(mp+".id", "%q is also the id of %s", m.ID, prev)
 				}
 				mailboxes[m.ID] = fmt.Sprintf("households[%d].people[%d].%s", hi, pi, mp)
+			}
+		}
+	}
+	if p.Len() == 0 {
+		// Every channel a recipient uses needs its provider.
+		if dir, err := c.NotifyDirectory(); err != nil {
+			p.Merge("notify", err)
+		} else {
+			provider := map[string]bool{
+				notify.ChannelSMS:     c.Notify.Twilio.AccountSID.IsSet(),
+				notify.ChannelVoice:   c.Notify.Twilio.AccountSID.IsSet() && c.Notify.Twilio.Voice.Enabled,
+				notify.ChannelEmail:   c.Notify.SMTP.Host != "",
+				notify.ChannelWebhook: true,
+				notify.ChannelConsole: true,
+			}
+			where := map[string]string{notify.ChannelSMS: "notify.twilio", notify.ChannelVoice: "notify.twilio.voice", notify.ChannelEmail: "notify.smtp"}
+			for _, ch := range dir.ChannelsInUse() {
+				if !provider[ch] {
+					p.Add(where[ch], "recipients receive alerts by %s (a person's own phone or a contact), but it is not configured", ch)
+				}
 			}
 		}
 	}
@@ -243,6 +273,39 @@ func (c *Config) PhoneEntries() []sms.Entry {
 		}
 	}
 	return out
+}
+
+// NotifyPeople are the protected people as notify needs them.
+func (c *Config) NotifyPeople() []notify.Person {
+	var out []notify.Person
+	for _, h := range c.Households {
+		for _, p := range h.People {
+			out = append(out, notify.Person{Household: h.ID, ID: p.ID, Name: p.Name, Language: p.Language,
+				TimeZone: p.TimeZone, Phones: p.Phones, Notify: p.Notify})
+		}
+	}
+	return out
+}
+
+// NotifyDirectory builds the recipients of every person.
+func (c *Config) NotifyDirectory() (*notify.Directory, error) {
+	return notify.NewDirectory(c.Notify, c.NotifyPeople())
+}
+
+// SMSEntries are the numbers SMS ingest knows: the protected people's own,
+// and their trusted contacts' (a reply from one acknowledges an alert).
+func (c *Config) SMSEntries() ([]sms.Entry, error) {
+	out := c.PhoneEntries()
+	dir, err := c.NotifyDirectory()
+	if err != nil {
+		return nil, err
+	}
+	for number, refs := range dir.ContactPhones() {
+		for _, r := range refs {
+			out = append(out, sms.Entry{Number: number, Owner: sms.Owner{Household: r.Household, Person: r.Person, Contact: r.Contact}})
+		}
+	}
+	return out, nil
 }
 
 // SMSEnabled reports whether anything can reach the SMS listener.

@@ -31,6 +31,7 @@ func TestConfigMistakes(t *testing.T) {
 		{"twilio-without-url.yaml", []string{"ingest.sms", "public_url"}},
 		{"admin-listen.yaml", []string{"admin.listen", "everywhere"}},
 		{"two-problems.yaml", []string{"language", "time_zone"}},
+		{"sms-without-twilio.yaml", []string{"notify.twilio", "by sms"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			_, err := LoadConfig(filepath.Join("testdata", "config", tc.file))

@@ -22,14 +22,19 @@ import (
 	"github.com/scamscreen/scamscreen/internal/bus"
 	"github.com/scamscreen/scamscreen/internal/config"
 	"github.com/scamscreen/scamscreen/internal/obs"
+	"github.com/scamscreen/scamscreen/notify"
+	"github.com/scamscreen/scamscreen/notify/console"
+	"github.com/scamscreen/scamscreen/notify/notifytest"
+	"github.com/scamscreen/scamscreen/notify/twilio"
 )
 
-// The demo's protected person.
+// The demo's protected person and her son.
 const (
 	demoHousehold = "tanaka"
 	demoPerson    = "hanako"
 	demoUser      = "hanako@example.jp"
 	demoPhone     = "090-1234-5678"
+	demoSonPhone  = "090-1111-2222"
 	demoSource    = "hanako-phone"
 	demoPublicURL = "https://sms.demo.scamscreen.invalid"
 )
@@ -128,8 +133,23 @@ func demo(ctx context.Context, env Env, o demoOptions) error {
 		return err
 	}
 	sc.Sources = []sms.SourceConfig{src}
+	// Alerts go through a local server that speaks Twilio's REST API,
+	// reached through twilio-go's own client; each is also printed.
+	fake := notifytest.NewTwilioFake("AC"+randomAlnum(32), randomAlnum(32))
+	defer fake.Close()
+	if cfg.Notify.Twilio, err = fake.Config(dir); err != nil {
+		return err
+	}
+	tc, err := twilio.New(cfg.Notify.Twilio, log)
+	if err != nil {
+		return err
+	}
+	channels := map[string]notify.Channel{notify.ChannelSMS: console.Wrap(tc.SMS(), out), notify.ChannelConsole: console.New(out)}
 	cfg.Households = []Household{{ID: demoHousehold, People: []Person{{
 		ID: demoPerson, Name: "田中花子", Phones: []string{demoPhone}, Mailboxes: []imap.Mailbox{mailbox},
+		Notify: notify.PersonConfig{Contacts: []notify.ContactConfig{{
+			ID: "kenji", Name: "田中健二", Relation: "son", SMS: demoSonPhone, Consent: notify.ConsentReasons, Order: 1,
+		}}},
 	}}}}
 	cfg.fill()
 	if err := cfg.Validate(); err != nil {
@@ -138,10 +158,10 @@ func demo(ctx context.Context, env Env, o demoOptions) error {
 
 	expected := len(imaptest.Samples()) + len(smstest.Samples())
 	fmt.Fprintf(out, "scamscreen demo: the whole pipeline in one process, NATS JetStream embedded in a temporary directory.\n")
-	fmt.Fprintf(out, "Protected person: %s (%s/%s); %d sample mails arrive in her IMAP mailbox and %d SMS reach the webhooks.\n\n",
+	fmt.Fprintf(out, "Protected person: %s (%s/%s), her son 田中健二 is her trusted contact; %d sample mails arrive in her IMAP mailbox and %d SMS reach the webhooks.\n\n",
 		"田中花子", demoHousehold, demoPerson, len(imaptest.Samples()), len(smstest.Samples()))
 
-	p, err := newPipeline(ctx, &cfg, allStages, env, log)
+	p, err := newPipeline(ctx, &cfg, allStages, env, log, withChannels(channels))
 	if err != nil {
 		return err
 	}
@@ -190,6 +210,8 @@ func demo(ctx context.Context, env Env, o demoOptions) error {
 	var runErr error
 	select {
 	case <-pr.done:
+		// The verdicts are in; let the alerts they cause go out.
+		waitQuiet(runCtx, wait.C, func() int { return len(fake.Messages()) })
 		if o.screened != nil {
 			o.screened(p)
 		}
@@ -205,7 +227,37 @@ func demo(ctx context.Context, env Env, o demoOptions) error {
 		runErr = err
 	}
 	pr.summary(time.Since(start))
+	toSon, toHer := len(fake.MessagesTo(mustE164(demoSonPhone))), len(fake.MessagesTo(mustE164(demoPhone)))
+	fmt.Fprintf(out, "%d SMS alerts went out through the Twilio API fake: %d to her son 田中健二, %d to 田中花子 herself.\n", len(fake.Messages()), toSon, toHer)
 	return runErr
+}
+
+// waitQuiet returns once count has not changed for half a second (the
+// alerts the last verdicts cause have gone out), or when ctx or give-up
+// fires.
+func waitQuiet(ctx context.Context, giveUp <-chan time.Time, count func() int) {
+	last, still := -1, 0
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for still < 5 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-giveUp:
+			return
+		case <-tick.C:
+		}
+		if n := count(); n == last && n > 0 {
+			still++
+		} else {
+			last, still = n, 0
+		}
+	}
+}
+
+func mustE164(n string) string {
+	e, _ := sms.Normalize(n)
+	return e
 }
 
 func secretFile(dir, name, value string) (config.Secret, error) {

@@ -28,6 +28,8 @@ func TestDemo(t *testing.T) {
 		"Done in", "10 messages screened — 7 scam, 0 suspicious, 3 clean",
 		"code_handover", "gift_card_demand", "SENT by her",
 		"AQ**-******-***RW", // codes are masked
+		"sms alert to 田中健二 (contact kenji", "sms alert to 田中花子 (person self",
+		"SMS alerts went out through the Twilio API fake: 7 to her son 田中健二, 7 to 田中花子 herself",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)

@@ -17,6 +17,12 @@ import (
 	"github.com/scamscreen/scamscreen/internal/app"
 	"github.com/scamscreen/scamscreen/internal/bus"
 	"github.com/scamscreen/scamscreen/internal/obs"
+	"github.com/scamscreen/scamscreen/notify"
+	"github.com/scamscreen/scamscreen/notify/console"
+	"github.com/scamscreen/scamscreen/notify/smtp"
+	"github.com/scamscreen/scamscreen/notify/twilio"
+	"github.com/scamscreen/scamscreen/notify/webhook"
+	nworker "github.com/scamscreen/scamscreen/notify/worker"
 	"github.com/scamscreen/scamscreen/screen"
 	"github.com/scamscreen/scamscreen/screen/worker"
 )
@@ -26,10 +32,11 @@ const (
 	stageIMAP   = "imap"
 	stageSMS    = "sms"
 	stageScreen = "screen"
+	stageNotify = "notify"
 )
 
 // allStages in the order they start.
-var allStages = []string{stageScreen, stageIMAP, stageSMS}
+var allStages = []string{stageScreen, stageNotify, stageIMAP, stageSMS}
 
 // parseStages reads a comma-separated stage list ("all" for every stage).
 func parseStages(s string) ([]string, error) {
@@ -60,12 +67,20 @@ type pipeline struct {
 	screen  *worker.Worker
 	imap    *imap.Worker
 	sms     *sms.Server
+	notify  *nworker.Worker
+	ack     *notify.AckServer
+	// channels replaces the notify channels built from the configuration
+	// (the demo sends through a fake Twilio and prints).
+	channels map[string]notify.Channel
 }
 
 // newPipeline opens the bus and builds the components of the stages. The
 // caller runs p.group. env.Reload (SIGHUP) reloads the rule packs.
-func newPipeline(ctx context.Context, cfg *Config, stages []string, env Env, log *zap.Logger) (*pipeline, error) {
+func newPipeline(ctx context.Context, cfg *Config, stages []string, env Env, log *zap.Logger, opts ...pipelineOption) (*pipeline, error) {
 	p := &pipeline{cfg: cfg, log: log, metrics: obs.NewMetrics()}
+	for _, o := range opts {
+		o(p)
+	}
 	b, err := bus.Open(ctx, cfg.NATS, log, bus.WithObserver(busObserver{p.metrics}))
 	if err != nil {
 		return nil, err
@@ -83,6 +98,7 @@ func newPipeline(ctx context.Context, cfg *Config, stages []string, env Env, log
 		stageScreen: p.addScreen,
 		stageIMAP:   p.addIMAP,
 		stageSMS:    p.addSMS,
+		stageNotify: p.addNotify,
 	}
 	for _, st := range stages {
 		if err := build[st](ctx, env); err != nil {
@@ -179,7 +195,11 @@ func (p *pipeline) addSMS(_ context.Context, _ Env) error {
 		p.log.Info("sms stage idle: neither twilio nor any source is configured")
 		return nil
 	}
-	dir, err := sms.NewDirectory(p.cfg.PhoneEntries())
+	entries, err := p.cfg.SMSEntries()
+	if err != nil {
+		return err
+	}
+	dir, err := sms.NewDirectory(entries)
 	if err != nil {
 		return err
 	}
@@ -190,6 +210,92 @@ func (p *pipeline) addSMS(_ context.Context, _ Env) error {
 	p.sms = srv
 	p.group.Add("sms", srv)
 	return nil
+}
+
+// pipelineOption adjusts a pipeline before its stages are built.
+type pipelineOption func(*pipeline)
+
+// withChannels makes the notify stage deliver through these channels
+// instead of the ones the configuration names.
+func withChannels(ch map[string]notify.Channel) pipelineOption {
+	return func(p *pipeline) { p.channels = ch }
+}
+
+func (p *pipeline) addNotify(ctx context.Context, env Env) error {
+	ncfg := p.cfg.Notify
+	dir, err := p.cfg.NotifyDirectory()
+	if err != nil {
+		return err
+	}
+	channels := p.channels
+	if channels == nil {
+		if channels, err = notifyChannels(ncfg, dir, env, p.log); err != nil {
+			return err
+		}
+	}
+	stores, err := openNotifyStores(ctx, p.bus, ncfg)
+	if err != nil {
+		return err
+	}
+	signer, err := notify.NewAckSignerFromConfig(ncfg.Ack)
+	if err != nil {
+		return err
+	}
+	deps := nworker.Deps{Bus: notifyBus{p.bus}, Stores: stores, Directory: dir, Channels: channels,
+		Signer: signer, Logger: p.log, Registerer: p.metrics.Registry()}
+	if ncfg.Shadow {
+		deps.Shadow = console.New(env.Out)
+	}
+	w, err := nworker.New(ncfg, deps)
+	if err != nil {
+		return err
+	}
+	p.notify = w
+	p.group.Add("notify", w)
+	if signer != nil {
+		ack, err := notify.NewAckServer(ncfg.Ack, signer, notifyBus{p.bus}, w, p.log)
+		if err != nil {
+			return err
+		}
+		p.ack = ack
+		p.group.Add("notify-ack", ack)
+	}
+	return nil
+}
+
+// notifyChannels builds the channels the recipients use from the
+// configuration.
+func notifyChannels(ncfg notify.Config, dir *notify.Directory, env Env, log *zap.Logger) (map[string]notify.Channel, error) {
+	ch := map[string]notify.Channel{notify.ChannelConsole: console.New(env.Out)}
+	if ncfg.Twilio.AccountSID.IsSet() {
+		tc, err := twilio.New(ncfg.Twilio, log)
+		if err != nil {
+			return nil, err
+		}
+		ch[notify.ChannelSMS] = tc.SMS()
+		if ncfg.Twilio.Voice.Enabled {
+			ch[notify.ChannelVoice] = tc.Voice()
+		}
+	}
+	if ncfg.SMTP.Host != "" {
+		sc, err := smtp.New(ncfg.SMTP, log)
+		if err != nil {
+			return nil, err
+		}
+		ch[notify.ChannelEmail] = sc
+	}
+	wc, err := webhook.New(ncfg.Webhook, log)
+	if err != nil {
+		return nil, err
+	}
+	ch[notify.ChannelWebhook] = wc
+	for _, used := range dir.ChannelsInUse() {
+		if ch[used] == nil {
+			return nil, fmt.Errorf("recipients receive alerts by %s, but notify.%s is not configured", used, map[string]string{
+				notify.ChannelSMS: "twilio", notify.ChannelVoice: "twilio.voice", notify.ChannelEmail: "smtp"}[used])
+		}
+	}
+	return ch, nil
 }
 
 // countingPublisher counts messages into INBOUND by channel and ingest

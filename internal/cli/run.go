@@ -147,12 +147,28 @@ func (c *Config) secrets() []namedSecret {
 		add(fmt.Sprintf("ingest.sms.sources[%d].auth.secret", i), s.Auth.Secret)
 		add(fmt.Sprintf("ingest.sms.sources[%d].auth.token", i), s.Auth.Token)
 	}
+	add("notify.twilio.account_sid", c.Notify.Twilio.AccountSID)
+	add("notify.twilio.auth_token", c.Notify.Twilio.AuthToken)
+	add("notify.smtp.password", c.Notify.SMTP.Password)
+	add("notify.webhook.secret", c.Notify.Webhook.Secret)
+	add("notify.ack.key", c.Notify.Ack.Key)
+	if hd := c.Notify.Escalation.Helpdesk; hd != nil {
+		add("notify.escalation.helpdesk.url_secret", hd.URLSecret)
+		add("notify.escalation.helpdesk.secret", hd.Secret)
+	}
 	for hi, h := range c.Households {
 		for pi, p := range h.People {
 			for mi, m := range p.Mailboxes {
 				base := fmt.Sprintf("households[%d].people[%d].mailboxes[%d]", hi, pi, mi)
 				add(base+".password", m.Password)
 				add(base+".xoauth2_token", m.XOAuth2Token)
+			}
+			for ci, ct := range p.Notify.Contacts {
+				if ct.Webhook != nil {
+					base := fmt.Sprintf("households[%d].people[%d].notify.contacts[%d].webhook", hi, pi, ci)
+					add(base+".url_secret", ct.Webhook.URLSecret)
+					add(base+".secret", ct.Webhook.Secret)
+				}
 			}
 		}
 	}
