@@ -60,6 +60,22 @@ func BenchmarkScreen(b *testing.B) {
 			_ = e.Screen(sms[i%len(sms)])
 		}
 	})
+	// One long Japanese mail (every corpus mail body joined, about 26 KB):
+	// the text rate once per-message costs are spread thin.
+	long := &event.Message{ID: "long", Channel: event.ChannelEmail, Direction: event.DirectionIn, Subject: mail[0].Subject}
+	var sb strings.Builder
+	for _, m := range mail {
+		sb.WriteString(m.Text)
+		sb.WriteString("\n\n")
+	}
+	long.Text = sb.String()
+	b.Run("ja_email_long", func(b *testing.B) {
+		b.SetBytes(int64(len(long.Text) + len(long.Subject)))
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			_ = e.Screen(long)
+		}
+	})
 	b.Run("ja_email", func(b *testing.B) {
 		total := 0
 		for _, m := range mail {

@@ -1,6 +1,7 @@
 package screen
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"time"
@@ -165,32 +166,51 @@ func (e *Engine) fold(sc *scratch, mask uint8, src string) {
 
 // undisguise finds Latin tokens whose look-alike skeleton is a brand token
 // ("amaz0n", "arnazon", "app1e") and writes the brand word in their place.
+// Only tokens holding a digit, one of @$!| or the pairs rn and vv can be
+// disguises, so it jumps from one such spot to the next (bytes.IndexAny
+// and Index are vectorised) instead of reading every token.
 func (e *Engine) undisguise(sc *scratch, mask uint8, from int) {
-	out := sc.text.Out
-	for i := from; i < len(out); {
-		if !isTokenByte(out[i]) {
-			i++
-			continue
+	for pos := from; pos < len(sc.text.Out); {
+		out := sc.text.Out
+		k := nextOdd(out[pos:])
+		if k < 0 {
+			return
 		}
-		j, odd := i, false
+		k += pos
+		i, j := k, k
+		for i > from && isTokenByte(out[i-1]) {
+			i--
+		}
 		for j < len(out) && isTokenByte(out[j]) {
-			c := out[j]
-			if c < 'a' || c == 'r' && j+1 < len(out) && out[j+1] == 'n' || c == 'v' && j+1 < len(out) && out[j+1] == 'v' {
-				odd = true
-			}
 			j++
 		}
-		if odd && j-i >= 4 && j-i <= 24 {
-			tok := string(out[i:j])
-			if brand, ok := e.tokens[normalize.Skeleton(tok)]; ok && brand != tok && hasLetter(tok) {
-				sc.text.Replace(i, j, brand)
-				sc.disguises = append(sc.disguises, disguise{field: mask, start: i, end: i + len(brand)})
-				out = sc.text.Out
-				j = i + len(brand)
-			}
+		pos = j
+		if j-i < 4 || j-i > 24 {
+			continue
 		}
-		i = j
+		tok := string(out[i:j])
+		if brand, ok := e.tokens[normalize.Skeleton(tok)]; ok && brand != tok && hasLetter(tok) {
+			sc.text.Replace(i, j, brand)
+			sc.disguises = append(sc.disguises, disguise{field: mask, start: i, end: i + len(brand)})
+			pos = i + len(brand)
+		}
 	}
+}
+
+// nextOdd returns the index of the next byte that can make a token a
+// disguise (a digit, @, $, !, |, or the start of rn or vv), or -1.
+func nextOdd(b []byte) int {
+	k := bytes.IndexAny(b, "0123456789@$!|")
+	for _, pair := range [...]string{"rn", "vv"} {
+		end := len(b)
+		if k >= 0 {
+			end = k
+		}
+		if p := bytes.Index(b[:end], []byte(pair)); p >= 0 {
+			k = p
+		}
+	}
+	return k
 }
 
 var tokenBytes = func() (t [256]bool) {
