@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scamscreen/scamscreen/event"
 	"github.com/scamscreen/scamscreen/screen/giftcode"
@@ -401,6 +402,12 @@ func (e *Engine) bestWindow(sc *scratch, ri int) []hitRec {
 		var got uint32
 		for j := i; j < len(hs); j++ {
 			if hs[j].field != hs[i].field {
+				break
+			}
+			// A rune is at most four bytes, so a window spanning more
+			// than 4*within bytes holds more than within runes: stop
+			// here rather than walk a long mail to the term's next hit.
+			if int(hs[j].start-hs[i].start) > utf8.UTFMax*within {
 				break
 			}
 			got |= 1 << e.termOf(hs[j], ri)
