@@ -257,18 +257,25 @@ func startWorker(t testing.TB, cfg imap.Config, accounts []imap.Account, pub ing
 
 // waitCheckpoint waits until the folder has a checkpoint (the worker has
 // taken its starting point) and returns it.
-func waitCheckpoint(t testing.TB, store imap.CheckpointStore, mailbox, folder string) imap.Checkpoint {
+func waitCheckpoint(t testing.TB, store imap.CheckpointStore, mailbox, folder string, until func(imap.Checkpoint) bool) imap.Checkpoint {
 	t.Helper()
 	var cp imap.Checkpoint
-	waitFor(t, 10*time.Second, "checkpoint of "+folder, func() bool {
-		c, rev, err := store.Load(context.Background(), imap.CheckpointKey{Mailbox: mailbox, Folder: folder})
+	var rev uint64
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, r, err := store.Load(context.Background(), imap.CheckpointKey{Mailbox: mailbox, Folder: folder})
 		if err != nil {
 			t.Fatalf("Load() = %v", err)
 		}
-		cp = c
-		return rev != 0
-	})
-	return cp
+		cp, rev = c, r
+		if rev != 0 && (until == nil || until(cp)) {
+			return cp
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("checkpoint of %s (revision %d) never reached the wanted state: %+v", folder, rev, cp)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // waitSessions waits until the worker watches n folders (sessions gauge).
