@@ -23,6 +23,7 @@ import (
 	"github.com/scamscreen/scamscreen/notify/twilio"
 	"github.com/scamscreen/scamscreen/notify/webhook"
 	nworker "github.com/scamscreen/scamscreen/notify/worker"
+	"github.com/scamscreen/scamscreen/notify/worker/natsbus"
 	"github.com/scamscreen/scamscreen/screen"
 	"github.com/scamscreen/scamscreen/screen/worker"
 )
@@ -233,7 +234,7 @@ func (p *pipeline) addNotify(ctx context.Context, env Env) error {
 			return err
 		}
 	}
-	stores, err := openNotifyStores(ctx, p.bus, ncfg)
+	stores, err := natsbus.OpenStores(ctx, p.bus, ncfg)
 	if err != nil {
 		return err
 	}
@@ -241,7 +242,7 @@ func (p *pipeline) addNotify(ctx context.Context, env Env) error {
 	if err != nil {
 		return err
 	}
-	deps := nworker.Deps{Bus: notifyBus{p.bus}, Stores: stores, Directory: dir, Channels: channels,
+	deps := nworker.Deps{Bus: natsbus.Bus{Bus: p.bus}, Stores: stores, Directory: dir, Channels: channels,
 		Signer: signer, Logger: p.log, Registerer: p.metrics.Registry()}
 	if ncfg.Shadow {
 		deps.Shadow = console.New(env.Out)
@@ -253,7 +254,7 @@ func (p *pipeline) addNotify(ctx context.Context, env Env) error {
 	p.notify = w
 	p.group.Add("notify", w)
 	if signer != nil {
-		ack, err := notify.NewAckServer(ncfg.Ack, signer, notifyBus{p.bus}, w, p.log)
+		ack, err := notify.NewAckServer(ncfg.Ack, signer, natsbus.Bus{Bus: p.bus}, w, p.log)
 		if err != nil {
 			return err
 		}

@@ -10,8 +10,8 @@ import (
 
 // Bus is what the worker needs from the message bus. *bus.Bus provides the
 // two publish methods as they are; Consume and PublishAck take a small
-// adapter (the CLI's), because this package must not import internal/bus
-// or nats.go.
+// adapter (package natsbus), because this package must not import
+// internal/bus or nats.go.
 type Bus interface {
 	// PublishAlertJob publishes a delivery job on its
 	// event.AlertJobSubject with a.ID as Nats-Msg-Id and waits for the ack.

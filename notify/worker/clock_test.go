@@ -18,6 +18,7 @@ import (
 	"github.com/scamscreen/scamscreen/notify"
 	"github.com/scamscreen/scamscreen/notify/notifytest"
 	"github.com/scamscreen/scamscreen/notify/worker"
+	"github.com/scamscreen/scamscreen/notify/worker/natsbus"
 )
 
 // clock is a controllable clock.
@@ -264,7 +265,7 @@ func urgentVerdict(id string, at time.Time) *event.Verdict {
 
 func escalationOpen(t *testing.T, f *fixture) int {
 	t.Helper()
-	st, err := openStores(context.Background(), f.b, f.cfg)
+	st, err := natsbus.OpenStores(context.Background(), f.b, f.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +394,7 @@ func TestAckLinkStopsEscalation(t *testing.T) {
 		t.Fatalf("ack link = %q", link)
 	}
 
-	srv, err := notify.NewAckServer(f.cfg.Ack, signer, notifyBus{f.b}, f.w, nil, notify.WithAckClock(f.clk.Now))
+	srv, err := notify.NewAckServer(f.cfg.Ack, signer, natsbus.Bus{Bus: f.b}, f.w, nil, notify.WithAckClock(f.clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,7 +446,7 @@ func TestShadowModeReachesNobody(t *testing.T) {
 		t.Errorf("shadow mode wrote %d messages to ALERTS, want 0", n)
 	}
 	// The real buckets were never touched.
-	real, err := openStores(context.Background(), f.b, notify.Config{})
+	real, err := natsbus.OpenStores(context.Background(), f.b, notify.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

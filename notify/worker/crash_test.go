@@ -14,6 +14,7 @@ import (
 	"github.com/scamscreen/scamscreen/notify"
 	"github.com/scamscreen/scamscreen/notify/notifytest"
 	"github.com/scamscreen/scamscreen/notify/worker"
+	"github.com/scamscreen/scamscreen/notify/worker/natsbus"
 )
 
 // crashable starts a worker on its own connection to the embedded server
@@ -25,11 +26,11 @@ func crashable(t *testing.T, url string, cfg notify.Config, deps worker.Deps) (k
 	bc.URL = []string{url}
 	c := natstest.Open(t, bc, nil)
 	ctx, cancel := context.WithCancel(context.Background())
-	stores, err := openStores(ctx, c, cfg)
+	stores, err := natsbus.OpenStores(ctx, c, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps.Bus, deps.Stores = notifyBus{c}, stores
+	deps.Bus, deps.Stores = natsbus.Bus{Bus: c}, stores
 	w, err := worker.New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +167,7 @@ func TestCrashAfterProviderCallBeforeRecord(t *testing.T) {
 // recordState reads the delivery record of alert id.
 func recordState(t *testing.T, b *bus.Bus, cfg notify.Config, id string) notify.RecordState {
 	t.Helper()
-	st, err := openStores(context.Background(), b, cfg)
+	st, err := natsbus.OpenStores(context.Background(), b, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

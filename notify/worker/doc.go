@@ -40,7 +40,8 @@
 // reaches nobody.
 //
 // This package never imports internal/bus or nats.go: it takes a [Bus]
-// (*bus.Bus's publish methods plus a consume adapter) and [KV] buckets. It
+// (*bus.Bus's publish methods plus a consume adapter) and [KV] buckets;
+// package natsbus provides both on JetStream. It
 // imports event, notify and its subpackages, internal/errkind, zap,
 // client_golang and x/sync.
 package worker

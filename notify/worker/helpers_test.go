@@ -20,6 +20,7 @@ import (
 	"github.com/scamscreen/scamscreen/notify/notifytest"
 	"github.com/scamscreen/scamscreen/notify/twilio"
 	"github.com/scamscreen/scamscreen/notify/worker"
+	"github.com/scamscreen/scamscreen/notify/worker/natsbus"
 	"github.com/scamscreen/scamscreen/screen"
 	"github.com/scamscreen/scamscreen/screen/rules"
 )
@@ -129,11 +130,11 @@ type running struct {
 func start(t testing.TB, b *bus.Bus, cfg notify.Config, deps worker.Deps) running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stores, err := openStores(ctx, b, cfg)
+	stores, err := natsbus.OpenStores(ctx, b, cfg)
 	if err != nil {
-		t.Fatalf("openStores() = %v", err)
+		t.Fatalf("OpenStores() = %v", err)
 	}
-	deps.Bus = notifyBus{b}
+	deps.Bus = natsbus.Bus{Bus: b}
 	deps.Stores = stores
 	if deps.Logger == nil {
 		deps.Logger = zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))

@@ -1,8 +1,11 @@
-package worker_test
-
-// This file is the adapter between *bus.Bus and the worker's interfaces.
-// The worker may not import internal/bus or nats.go; the CLI wires it with
-// this code (copy it into internal/cli as it is: it is self-contained).
+// Package natsbus runs the notify worker on JetStream. The worker takes
+// interfaces (worker.Bus, worker.KV) so that its delivery, escalation and
+// crash logic stays free of nats.go and can be driven by a test clock;
+// this package is the one place that maps them onto internal/bus and
+// JetStream key-value buckets, and so the one place that knows which
+// jetstream errors mean "not found", "exists" and "conflict". The CLI and
+// the worker's own integration tests both use it.
+package natsbus
 
 import (
 	"context"
@@ -18,15 +21,15 @@ import (
 	"github.com/scamscreen/scamscreen/notify/worker"
 )
 
-// notifyBus adapts *bus.Bus to worker.Bus and notify.AckPublisher.
-type notifyBus struct{ *bus.Bus }
+// Bus adapts *bus.Bus to worker.Bus and notify.AckPublisher.
+type Bus struct{ *bus.Bus }
 
 var (
-	_ worker.Bus          = notifyBus{}
-	_ notify.AckPublisher = notifyBus{}
+	_ worker.Bus          = Bus{}
+	_ notify.AckPublisher = Bus{}
 )
 
-func (b notifyBus) Consume(ctx context.Context, c worker.Consumer, h worker.Handler) error {
+func (b Bus) Consume(ctx context.Context, c worker.Consumer, h worker.Handler) error {
 	spec := bus.ConsumerSpec{
 		Stream: c.Stream, Durable: c.Durable, FilterSubjects: c.FilterSubjects,
 		AckWait: c.AckWait, HandlerTimeout: c.HandlerTimeout, MaxDeliver: c.MaxDeliver, Concurrency: c.Concurrency,
@@ -37,7 +40,7 @@ func (b notifyBus) Consume(ctx context.Context, c worker.Consumer, h worker.Hand
 // PublishAck publishes an acknowledgement on the person's ack subject;
 // repeated acknowledgements of one alert by one contact are one message
 // inside the duplicate window.
-func (b notifyBus) PublishAck(ctx context.Context, a *event.Alert) error {
+func (b Bus) PublishAck(ctx context.Context, a *event.Alert) error {
 	subject, err := event.AlertAckSubject(a.Household, a.Person)
 	if err != nil {
 		return err
@@ -56,8 +59,9 @@ func (d delivery) Data() []byte       { return d.d.Data() }
 func (d delivery) Subject() string    { return d.d.Subject() }
 func (d delivery) Deliveries() uint64 { return d.d.Metadata().NumDelivered }
 
-// openStores binds (creating when missing) the worker's three buckets.
-func openStores(ctx context.Context, b *bus.Bus, cfg notify.Config) (worker.Stores, error) {
+// OpenStores binds the worker's three key-value buckets, creating those
+// that are missing.
+func OpenStores(ctx context.Context, b *bus.Bus, cfg notify.Config) (worker.Stores, error) {
 	cfg.ApplyDefaults()
 	specs := worker.Buckets(cfg.Worker.RecordTTL.Std(), cfg.Shadow)
 	var kvs [3]worker.KV
