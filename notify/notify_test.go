@@ -243,7 +243,7 @@ func TestPersonValidate(t *testing.T) {
 		"notify.self.channels[2]: \"pager\" is not sms, email or console",
 		"notify.self.min_verdict: must be suspicious or scam",
 		"phones[0]: not a phone number in E.164 (+81...) or Japanese national (0X0-...) form",
-		"time_zone: unknown IANA time zone",
+		`time_zone: "Mars/Olympus" is not an IANA time zone`,
 	}
 	if d := cmp.Diff(want, problems(bad.Validate(cfg))); d != "" {
 		t.Errorf("Validate(bad) problems (-want +got):\n%s", d)

@@ -243,7 +243,7 @@ func (c PersonConfig) Validate(hasPhone bool, defaults Config) error {
 		}
 		if k.TimeZone != "" {
 			if _, err := loadZone(k.TimeZone); err != nil {
-				cp.Add("time_zone", "unknown IANA time zone")
+				cp.Add("time_zone", "%q is not an IANA time zone", k.TimeZone)
 			}
 		}
 		if k.SMS != "" {
@@ -337,7 +337,7 @@ func (p Person) Validate(defaults Config) error {
 	}
 	if p.TimeZone != "" {
 		if _, err := loadZone(p.TimeZone); err != nil {
-			pr.Add("time_zone", "unknown IANA time zone")
+			pr.Add("time_zone", "%q is not an IANA time zone", p.TimeZone)
 		}
 	}
 	for i, ph := range p.Phones {

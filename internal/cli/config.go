@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"time"
 
 	"github.com/scamscreen/scamscreen/event"
 	"github.com/scamscreen/scamscreen/ingest/imap"
@@ -173,18 +172,14 @@ func (c *Config) Validate() error {
 				pp.Add("id", "%q appears twice in household %s", person.ID, h.ID)
 			}
 			people[person.ID] = true
-			if person.Language != "" && person.Language != "ja" && person.Language != "en" {
-				pp.Add("language", "%q: want ja or en", person.Language)
-			}
-			if person.TimeZone != "" {
-				if _, err := time.LoadLocation(person.TimeZone); err != nil {
-					pp.Add("time_zone", "%q is not an IANA time zone", person.TimeZone)
-				}
-			}
+			// Language, time zone and the phones' form are checked by
+			// notify.Person.Validate below; here only what spans people.
 			for ni, n := range person.Phones {
 				e164, ok := sms.Normalize(n)
 				if !ok {
-					pp.Add(fmt.Sprintf("phones[%d]", ni), "not a phone number")
+					if _, err := notify.NormalizePhone(n, ""); err == nil {
+						pp.Add(fmt.Sprintf("phones[%d]", ni), "not a number the SMS ingest can match")
+					}
 					continue
 				}
 				where := h.ID + "/" + person.ID
@@ -195,7 +190,8 @@ func (c *Config) Validate() error {
 			}
 			np := notify.Person{Household: h.ID, ID: person.ID, Name: person.Name, Language: person.Language,
 				TimeZone: person.TimeZone, Phones: person.Phones, Notify: person.Notify}
-			pp.Merge("notify", np.Validate(c.Notify))
+			// np.Validate reports at the person's level (language, notify, ...).
+			pp.Merge("", np.Validate(c.Notify))
 			for mi, m := range person.Mailboxes {
 				mp := fmt.Sprintf("mailboxes[%d]", mi)
 				pp.Merge(mp, m.Validate())
