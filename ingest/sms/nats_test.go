@@ -24,7 +24,8 @@ import (
 	"github.com/scamscreen/scamscreen/screen/rules"
 )
 
-// busAcks adapts a bus to AckPublisher the way the CLI does.
+// busAcks adapts a bus to AckPublisher (the CLI uses notify/worker/natsbus,
+// which a stage may not import).
 type busAcks struct{ b *bus.Bus }
 
 func (a busAcks) PublishAck(ctx context.Context, al *event.Alert) error {

@@ -204,7 +204,7 @@ func (p *pipeline) addSMS(_ context.Context, _ Env) error {
 	if err != nil {
 		return err
 	}
-	srv, err := sms.New(p.cfg.Ingest.SMS, dir, countingPublisher{p.bus, p.metrics, "sms"}, sms.Options{Acks: busAcks{p.bus}, Logger: p.log, Registerer: p.metrics.Registry()})
+	srv, err := sms.New(p.cfg.Ingest.SMS, dir, countingPublisher{p.bus, p.metrics, "sms"}, sms.Options{Acks: natsbus.Bus{Bus: p.bus}, Logger: p.log, Registerer: p.metrics.Registry()})
 	if err != nil {
 		return err
 	}
@@ -313,22 +313,6 @@ func (c countingPublisher) PublishMessage(ctx context.Context, msg *event.Messag
 		c.m.MessageIn(string(msg.Channel), c.source)
 	}
 	return seq, dup, err
-}
-
-// busAcks publishes a trusted contact's acknowledgement to ALERTS.
-type busAcks struct{ b *bus.Bus }
-
-func (a busAcks) PublishAck(ctx context.Context, al *event.Alert) error {
-	subj, err := event.AlertAckSubject(al.Household, al.Person)
-	if err != nil {
-		return err
-	}
-	data, err := event.Encode(al)
-	if err != nil {
-		return err
-	}
-	_, _, err = a.b.Publish(ctx, subj, al.ID, data, nil)
-	return err
 }
 
 // busObserver counts what the consume loops do.
