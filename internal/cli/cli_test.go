@@ -186,3 +186,22 @@ func TestReaderSymlinks(t *testing.T) {
 		t.Errorf("symlinked file in a directory not read: %d %s", code, out)
 	}
 }
+
+// TestCheckDetectsTSV: a label<TAB>text file without an extension (the UCI
+// SMS Spam Collection is one) is read as such, not as a broken mail, while
+// a mail whose first header line holds a tab is still a mail.
+func TestCheckDetectsTSV(t *testing.T) {
+	dir := t.TempDir()
+	tsv := filepath.Join(dir, "SMSSpamCollection")
+	os.WriteFile(tsv, []byte("ham\tSee you at the station at six\nspam\t【Amazon】アカウントがロックされました。解除にはコンビニでギフト券を購入し、番号を送ってください\n"), 0o644)
+	mail := filepath.Join(dir, "mail")
+	os.WriteFile(mail, []byte("Received: from mx\t(by relay)\r\nFrom: a@example.jp\r\nSubject: hello\r\n\r\nこんにちは\r\n"), 0o644)
+	code, out, errs := run(t, "", "check", "--format", "json", tsv, mail)
+	if code != ExitOK {
+		t.Fatalf("check = %d, stderr %q", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], `"verdict":"clean"`) || !strings.Contains(lines[1], `"verdict":"scam"`) || !strings.Contains(lines[2], `"id":"`+mail) {
+		t.Errorf("want two TSV lines (clean, scam) and one mail, got:\n%s", out)
+	}
+}

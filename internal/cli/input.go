@@ -119,8 +119,12 @@ func (r *reader) readData(name string, data []byte, fn func(item)) {
 			format = formatJSONL
 		case ext == ".eml":
 			format = formatEML
+		case ext == ".tsv":
+			format = formatTSV
 		case bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")):
 			format = formatJSONL
+		case looksTSV(data):
+			format = formatTSV
 		default:
 			format = formatEML
 		}
@@ -139,7 +143,7 @@ func (r *reader) readEML(name string, data []byte) item {
 	msg, err := mailparse.Parse(data)
 	if err != nil {
 		if errors.Is(err, mailparse.ErrNotMessage) {
-			return item{where: name, err: errors.New("not an e-mail message (expected RFC 822 headers, or JSON Lines)")}
+			return item{where: name, err: errors.New("not an e-mail message (expected RFC 822 headers, JSON Lines, or label<TAB>text lines; --input names the format)")}
 		}
 		return item{where: name, err: err}
 	}
@@ -292,4 +296,13 @@ func (r *reader) readTSV(name string, data []byte, fn func(item)) {
 			V: event.Version, ID: where, Channel: event.ChannelSMS, Direction: r.direction, Text: text,
 		}})
 	}
+}
+
+// looksTSV reports whether data starts like label<TAB>text lines: a short
+// label without a colon, then a tab. A mail's first line is a header
+// ("Received: ...") or an mbox "From " line, which never match.
+func looksTSV(data []byte) bool {
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	label, _, ok := bytes.Cut(line, []byte("\t"))
+	return ok && len(label) > 0 && len(label) <= 40 && !bytes.ContainsAny(label, ": ")
 }
