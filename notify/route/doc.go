@@ -18,7 +18,9 @@
 //     the stable id event.AlertID(verdict, recipient, channel, step), held
 //     until the end of the recipient's quiet hours (NotBefore) unless
 //     urgent, or suppressed below the recipient's minimum verdict or when
-//     the message is stale.
+//     the message is stale: when it reached scamscreen (the verdict's
+//     IngestedAt) longer ago than the stale limit, never judged by the
+//     sender's own Date header.
 //   - [Next]: an urgent alert nobody acknowledges within the ack timeout
 //     goes to the contacts in escalation order, one per step, and finally
 //     to the helpdesk.

@@ -26,8 +26,9 @@ func Urgent(v *event.Verdict) bool {
 // Plan is what one verdict means for one protected person.
 type Plan struct {
 	Urgent bool
-	// Stale is set when the message is older than the stale limit: every
-	// job is then in Suppressed.
+	// Stale is set when the message reached scamscreen longer than the
+	// stale limit ago (see [Options.StaleAfter]): every job is then in
+	// Suppressed.
 	Stale bool
 	// Jobs are the alert jobs to deliver, one per recipient and channel.
 	// Jobs held by quiet hours have status deferred and NotBefore set.
@@ -51,17 +52,29 @@ func (p Plan) Deferred() []event.Alert {
 
 // Options are the global settings routing needs.
 type Options struct {
-	// StaleAfter: messages older than this alert nobody; 0 disables.
+	// StaleAfter: messages that reached scamscreen (event.Verdict
+	// IngestedAt; ReceivedAt, then ScreenedAt, when that is unset) longer
+	// than this ago alert nobody; 0 disables. The sender's own date does
+	// not count when IngestedAt is set.
 	StaleAfter time.Duration
 }
 
-// receivedAt is when the message arrived, or was screened when that is
-// unknown.
-func receivedAt(v *event.Verdict) time.Time {
-	if !v.ReceivedAt.IsZero() {
+// arrivedAt is when the message reached scamscreen, which is what
+// staleness is judged by: IngestedAt, stamped when ingest published the
+// message and kept when it is screened again, so a replayed old message is
+// still stale. ReceivedAt is only a fallback for verdicts without
+// IngestedAt: for e-mail it is the sender-controlled Date header, and a
+// lure dated two days back that arrives now must still alert. ScreenedAt
+// is the last resort.
+func arrivedAt(v *event.Verdict) time.Time {
+	switch {
+	case !v.IngestedAt.IsZero():
+		return v.IngestedAt
+	case !v.ReceivedAt.IsZero():
 		return v.ReceivedAt
+	default:
+		return v.ScreenedAt
 	}
-	return v.ScreenedAt
 }
 
 // NewJob builds the alert job for v, recipient r over channel at
@@ -119,7 +132,7 @@ func Route(now time.Time, v *event.Verdict, p *notify.Profile, opts Options) Pla
 		return plan
 	}
 	if opts.StaleAfter > 0 {
-		if at := receivedAt(v); !at.IsZero() && now.Sub(at) > opts.StaleAfter {
+		if at := arrivedAt(v); !at.IsZero() && now.Sub(at) > opts.StaleAfter {
 			plan.Stale = true
 		}
 	}

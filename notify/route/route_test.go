@@ -389,3 +389,56 @@ func TestQuietHoursUntil(t *testing.T) {
 		}
 	}
 }
+
+// Staleness is judged by when the message reached scamscreen (IngestedAt,
+// stamped at publish and kept when a message is screened again), not by
+// its sender-controlled Date header (ReceivedAt for e-mail). ReceivedAt
+// counts only for verdicts without IngestedAt, and ScreenedAt only when
+// both are unset.
+func TestRouteStaleness(t *testing.T) {
+	p := testProfile(t)
+	now := at(14, 0)
+	ago := func(d time.Duration) time.Time { return now.Add(-d).UTC() }
+	const day = 24 * time.Hour
+	tests := []struct {
+		name                         string
+		received, ingested, screened time.Time
+		staleAfter                   time.Duration
+		stale                        bool
+	}{
+		{name: "old Date header, arrived a minute ago", received: ago(2 * day), ingested: ago(time.Minute), screened: ago(time.Minute), stale: false},
+		{name: "Date header in the future, arrived a minute ago", received: now.Add(day), ingested: ago(time.Minute), screened: ago(time.Minute), stale: false},
+		{name: "fresh Date header, ingested two days ago (replay)", received: ago(time.Minute), ingested: ago(2 * day), screened: ago(time.Minute), stale: true},
+		{name: "future Date header, ingested two days ago", received: now.Add(time.Hour), ingested: ago(2 * day), screened: ago(time.Minute), stale: true},
+		{name: "ingested just within the limit", received: ago(3 * day), ingested: ago(day), screened: ago(time.Minute), stale: false},
+		{name: "ingested just past the limit", received: ago(time.Minute), ingested: ago(day + time.Second), stale: true},
+		{name: "no IngestedAt: old ReceivedAt counts", received: ago(2 * day), screened: ago(time.Minute), stale: true},
+		{name: "no IngestedAt: fresh ReceivedAt counts", received: ago(time.Hour), screened: ago(time.Minute), stale: false},
+		{name: "only ScreenedAt, old", screened: ago(2 * day), stale: true},
+		{name: "only ScreenedAt, fresh", screened: ago(time.Minute), stale: false},
+		{name: "no time at all", stale: false},
+		{name: "staleness off", received: ago(30 * day), ingested: ago(30 * day), screened: ago(30 * day), staleAfter: -1, stale: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := &event.Verdict{V: event.Version, ID: "vd-stale", MessageID: "m-stale", Channel: event.ChannelEmail,
+				Household: "tanaka", Person: "hanako",
+				ReceivedAt: tt.received, IngestedAt: tt.ingested, ScreenedAt: tt.screened,
+				Level: event.LevelScam, Categories: []event.Category{event.CategoryGiftCardDemand}}
+			opts := route.Options{StaleAfter: day}
+			if tt.staleAfter < 0 {
+				opts.StaleAfter = 0
+			}
+			plan := route.Route(now, v, p, opts)
+			if plan.Stale != tt.stale {
+				t.Fatalf("Route().Stale = %v, want %v", plan.Stale, tt.stale)
+			}
+			if tt.stale && (len(plan.Jobs) != 0 || len(plan.Suppressed) == 0) {
+				t.Errorf("stale verdict planned %d jobs and %d suppressed records, want none and some", len(plan.Jobs), len(plan.Suppressed))
+			}
+			if !tt.stale && (len(plan.Jobs) == 0 || len(plan.Suppressed) != 0) {
+				t.Errorf("fresh verdict planned %d jobs and %d suppressed records, want some and none", len(plan.Jobs), len(plan.Suppressed))
+			}
+		})
+	}
+}
