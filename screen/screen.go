@@ -353,10 +353,11 @@ func (e *Engine) evalRule(sc *scratch, msg *event.Message, ri int) {
 		e.evalRegex(sc, ri)
 		return
 	}
-	// Collect this rule's hits.
+	// Collect this rule's hits (a hit recorded for another rule may lie in
+	// a field this one does not read).
 	sc.window = sc.window[:0]
 	for _, h := range sc.recs {
-		if e.termOf(h, ri) >= 0 {
+		if cr.fields&h.field != 0 && e.termOf(h, ri) >= 0 {
 			sc.window = append(sc.window, h)
 		}
 	}
