@@ -30,6 +30,10 @@ const (
 	DefaultAckWait            = 60 * time.Second
 	DefaultMaxDeliver         = 30
 	DefaultTwilioAPI          = "https://api.twilio.com"
+	// HandlerMargin is the room a delivery needs beyond send_timeout for
+	// reading and writing its delivery record (see
+	// [WorkerConfig.HandlerTimeout]).
+	HandlerMargin = time.Second
 )
 
 // Config is the notify section of the configuration: providers, grouping,
@@ -265,14 +269,23 @@ type WorkerConfig struct {
 	// SendTimeout bounds one delivery attempt including the provider call.
 	// Default 30s.
 	SendTimeout config.Duration `yaml:"send_timeout"`
-	// AckWait is the JetStream ack wait of the worker's consumers; it must
-	// exceed send_timeout. Default 60s.
+	// AckWait is the JetStream ack wait of the worker's consumers. Two
+	// thirds of it is the time one message may be handled
+	// ([WorkerConfig.HandlerTimeout]), which must exceed send_timeout by
+	// [HandlerMargin]. Default 60s.
 	AckWait config.Duration `yaml:"ack_wait"`
 	// MaxDeliver is how often a job is tried before it is dead-lettered;
 	// with the bus's default backoff 30 tries span about 25 minutes of a
 	// provider outage. Default 30.
 	MaxDeliver int `yaml:"max_deliver"`
 }
+
+// HandlerTimeout is how long the worker's consume loops let one message be
+// handled before they cancel it: two thirds of ack_wait, so that the
+// acknowledgement still reaches the server in time. A delivery must fit
+// into it: send_timeout for the provider call plus [HandlerMargin] for the
+// delivery record around it.
+func (w WorkerConfig) HandlerTimeout() time.Duration { return w.AckWait.Std() * 2 / 3 }
 
 // DefaultConfig returns a Config with every default filled in and no
 // provider configured.
@@ -397,6 +410,9 @@ func (c Config) Validate() error {
 	}
 	if c.Worker.AckWait <= c.Worker.SendTimeout {
 		w.Add("ack_wait", "must be longer than send_timeout (%s)", c.Worker.SendTimeout)
+	} else if c.Worker.SendTimeout > 0 && c.Worker.HandlerTimeout() < c.Worker.SendTimeout.Std()+HandlerMargin {
+		w.Add("ack_wait", "must be at least %s: a delivery may run for two thirds of ack_wait (%s), which must exceed send_timeout (%s) by %s",
+			config.Duration((c.Worker.SendTimeout.Std()+HandlerMargin)*3/2), config.Duration(c.Worker.HandlerTimeout().Round(time.Millisecond)), c.Worker.SendTimeout, config.Duration(HandlerMargin))
 	}
 	if c.Worker.MaxDeliver < 2 {
 		w.Add("max_deliver", "must be at least 2")

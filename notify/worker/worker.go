@@ -121,7 +121,9 @@ func New(cfg notify.Config, deps Deps) (*Worker, error) {
 // delivery jobs and acknowledgements (in shadow mode only verdicts, under
 // a durable of its own).
 func (w *Worker) Consumers() []Consumer {
-	base := Consumer{AckWait: w.cfg.Worker.AckWait.Std(), MaxDeliver: w.cfg.Worker.MaxDeliver}
+	// The handler timeout is set here rather than left to the bus's
+	// default, so that it is the one Validate checked against send_timeout.
+	base := Consumer{AckWait: w.cfg.Worker.AckWait.Std(), HandlerTimeout: w.cfg.Worker.HandlerTimeout(), MaxDeliver: w.cfg.Worker.MaxDeliver}
 	routeC := base
 	routeC.Stream, routeC.Durable, routeC.FilterSubjects = event.StreamVerdicts, DurableRoute, []string{event.VerdictFilterAll}
 	routeC.Concurrency = w.cfg.Worker.RouteConcurrency
