@@ -2,6 +2,7 @@ package notify
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -79,9 +80,14 @@ func (q QuietHours) String() string {
 }
 
 // Until reports whether t falls inside the window in loc, and if so when
-// the window ends: the first instant at or after t whose wall clock in loc
-// is the end time. Wall-clock times that a daylight-saving change skips are
-// resolved as package time does (normalised forward).
+// the window ends: the earliest instant after t at which the wall clock in
+// loc reaches the end time. On the night a daylight-saving change sets the
+// clocks back, the end time can happen twice and the first one after t
+// counts (Europe/London, 22:00-01:30 on 2026-10-25: at 01:10 BST the
+// window ends at 01:30 BST, not an hour later at 01:30 GMT; at 01:10 GMT,
+// the second pass, it ends at 01:30 GMT). On the night the clocks go
+// forward past the end time, the window ends at the change itself (the
+// first instant whose wall clock is past the end time).
 func (q QuietHours) Until(t time.Time, loc *time.Location) (time.Time, bool) {
 	if !q.set {
 		return time.Time{}, false
@@ -101,11 +107,68 @@ func (q QuietHours) Until(t time.Time, loc *time.Location) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	y, mo, d := lt.Date()
-	end := time.Date(y, mo, d, q.end/60, q.end%60, 0, 0, loc)
-	if !end.After(t) {
-		end = time.Date(y, mo, d+1, q.end/60, q.end%60, 0, 0, loc)
+	// The end is on t's local date or the next one; a third day only
+	// guards against zones that skip a whole day.
+	for day := d; day <= d+2; day++ {
+		for _, end := range wallInstants(y, mo, day, q.end/60, q.end%60, loc) {
+			if end.After(t) {
+				return end, true
+			}
+		}
 	}
-	return end, true
+	// Not reached for real zones; keep the old answer rather than none.
+	return time.Date(y, mo, d+1, q.end/60, q.end%60, 0, 0, loc), true
+}
+
+// wallOf is the wall clock of t in loc, written as a UTC time so that wall
+// clocks compare as times.
+func wallOf(t time.Time, loc *time.Location) time.Time {
+	lt := t.In(loc)
+	y, mo, d := lt.Date()
+	return time.Date(y, mo, d, lt.Hour(), lt.Minute(), lt.Second(), lt.Nanosecond(), time.UTC)
+}
+
+// wallInstants returns, earliest first, the instants at which the wall
+// clock in loc shows hh:mm on the given date (hh may be 24, the next
+// day's 00:00): one on an ordinary day, two when a change back repeats
+// that time, and, when a change forward skips it, the instant of the
+// change, when the clock jumps past it.
+func wallInstants(y int, mo time.Month, d, hh, mm int, loc *time.Location) []time.Time {
+	want := time.Date(y, mo, d, hh, mm, 0, 0, time.UTC)
+	// package time picks one of the zones around a repeated or skipped
+	// time; the zones next to it give the other candidates.
+	c := time.Date(y, mo, d, hh, mm, 0, 0, loc)
+	start, end := c.ZoneBounds()
+	var offsets []int
+	if !start.IsZero() {
+		_, off := start.Add(-time.Nanosecond).Zone()
+		offsets = append(offsets, off)
+	}
+	_, off := c.Zone()
+	offsets = append(offsets, off)
+	if !end.IsZero() {
+		_, off := end.Zone()
+		offsets = append(offsets, off)
+	}
+	var out []time.Time
+	for _, off := range offsets {
+		x := want.Add(-time.Duration(off) * time.Second).In(loc)
+		if wallOf(x, loc).Equal(want) && !slices.ContainsFunc(out, x.Equal) {
+			out = append(out, x)
+		}
+	}
+	if len(out) > 0 {
+		slices.SortFunc(out, time.Time.Compare)
+		return out
+	}
+	// Skipped: the change is the boundary of c's zone that the wall
+	// clock jumps over hh:mm at.
+	for _, b := range []time.Time{start, end} {
+		if !b.IsZero() && wallOf(b.Add(-time.Nanosecond), loc).Before(want) && wallOf(b, loc).After(want) {
+			return []time.Time{b.In(loc)}
+		}
+	}
+	return []time.Time{c}
 }
 
 // MarshalText writes q as "HH:MM-HH:MM".

@@ -353,8 +353,15 @@ func TestEscalation(t *testing.T) {
 	}
 }
 
+func utc(y int, mo time.Month, d, hh, mm int) time.Time {
+	return time.Date(y, mo, d, hh, mm, 0, 0, time.UTC)
+}
+
 func TestQuietHoursUntil(t *testing.T) {
 	ny := mustZone("America/New_York")
+	london := mustZone("Europe/London")
+	lordHowe := mustZone("Australia/Lord_Howe")
+	santiago := mustZone("America/Santiago")
 	tests := []struct {
 		q     string
 		t     time.Time
@@ -370,7 +377,39 @@ func TestQuietHoursUntil(t *testing.T) {
 		{"00:00-24:00", time.Date(2026, 11, 30, 12, 30, 0, 0, jst), jst, true, "2026-12-01 00:00 JST"},
 		// DST starts in New York on 2026-03-08 at 02:00: the night is an hour shorter.
 		{"22:00-07:00", time.Date(2026, 3, 7, 23, 0, 0, 0, ny), ny, true, "2026-03-08 07:00 EDT"},
+		// An end time the spring change skips: 02:30 does not exist, and
+		// the window ends when the clock jumps past it, at 03:00 EDT (not
+		// at 01:30 EST, where time.Date puts 02:30 and which is still
+		// inside the window).
+		{"22:00-02:30", time.Date(2026, 3, 7, 23, 0, 0, 0, ny), ny, true, "2026-03-08 03:00 EDT"},
 		{"", time.Date(2026, 11, 30, 3, 0, 0, 0, jst), jst, false, ""},
+		// DST ends in London on 2026-10-25: 02:00 BST becomes 01:00 GMT,
+		// so 01:00-02:00 happens twice. The window ends at the first 01:30
+		// on or after t, not an hour later at 01:30 GMT.
+		{"22:00-01:30", utc(2026, 10, 24, 22, 0).In(london), london, true, "2026-10-25 01:30 BST"},
+		{"22:00-01:30", utc(2026, 10, 25, 0, 10).In(london), london, true, "2026-10-25 01:30 BST"},
+		{"22:00-01:30", utc(2026, 10, 25, 0, 29).In(london), london, true, "2026-10-25 01:30 BST"},
+		{"22:00-01:30", utc(2026, 10, 25, 0, 30).In(london), london, false, ""},
+		{"22:00-01:30", utc(2026, 10, 25, 0, 40).In(london), london, false, ""},
+		// The second pass through 01:00-01:30 is inside the window again,
+		// and ends at its own 01:30.
+		{"22:00-01:30", utc(2026, 10, 25, 1, 10).In(london), london, true, "2026-10-25 01:30 GMT"},
+		{"22:00-01:30", utc(2026, 10, 25, 1, 40).In(london), london, false, ""},
+		{"01:00-01:30", utc(2026, 10, 25, 0, 15).In(london), london, true, "2026-10-25 01:30 BST"},
+		{"22:00-24:00", utc(2026, 10, 24, 22, 30).In(london), london, true, "2026-10-25 00:00 BST"},
+		{"00:00-07:00", utc(2026, 10, 25, 0, 10).In(london), london, true, "2026-10-25 07:00 GMT"},
+		// New York falls back on 2026-11-01 at 02:00 EDT.
+		{"23:00-01:15", time.Date(2026, 10, 31, 23, 30, 0, 0, ny), ny, true, "2026-11-01 01:15 EDT"},
+		// Lord Howe Island falls back half an hour on 2026-04-05 at 02:00
+		// (+11 to +1030): 01:30-02:00 happens twice.
+		{"21:00-01:45", utc(2026, 4, 4, 14, 35).In(lordHowe), lordHowe, true, "2026-04-05 01:45 +11"},
+		{"21:00-01:45", utc(2026, 4, 4, 15, 5).In(lordHowe), lordHowe, true, "2026-04-05 01:45 +1030"},
+		// Santiago springs forward at midnight on 2026-09-06: 24:00 (the
+		// next day's 00:00) does not exist, the window ends at 01:00, not a
+		// day later.
+		{"22:00-24:00", utc(2026, 9, 6, 3, 0).In(santiago), santiago, true, "2026-09-06 01:00 -03"},
+		// The spring change skips 01:00-02:00 in London on 2026-03-29.
+		{"22:00-01:30", utc(2026, 3, 28, 23, 0).In(london), london, true, "2026-03-29 02:00 BST"},
 	}
 	for _, tt := range tests {
 		q := notify.MustQuietHours(tt.q)
