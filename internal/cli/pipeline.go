@@ -238,9 +238,14 @@ func (p *pipeline) addNotify(ctx context.Context, env Env) error {
 	if err != nil {
 		return err
 	}
-	signer, err := notify.NewAckSignerFromConfig(ncfg.Ack)
-	if err != nil {
-		return err
+	// Shadow alerts reach nobody, so they carry no acknowledgement link and
+	// no acknowledgement server runs: a shadow link opened would publish a
+	// real acknowledgement and stop a real escalation.
+	var signer *notify.AckSigner
+	if !ncfg.Shadow {
+		if signer, err = notify.NewAckSignerFromConfig(ncfg.Ack); err != nil {
+			return err
+		}
 	}
 	deps := nworker.Deps{Bus: natsbus.Bus{Bus: p.bus}, Stores: stores, Directory: dir, Channels: channels,
 		Signer: signer, Logger: p.log, Registerer: p.metrics.Registry()}

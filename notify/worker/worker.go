@@ -28,7 +28,8 @@ type Deps struct {
 	// or a notifytest.Recorder). Required when the configuration says
 	// shadow.
 	Shadow notify.Channel
-	// Signer makes acknowledgement links; nil means none.
+	// Signer makes acknowledgement links; nil means none. Shadow mode
+	// ignores it.
 	Signer *notify.AckSigner
 	// Logger; nil means none.
 	Logger *zap.Logger
@@ -96,6 +97,10 @@ func New(cfg notify.Config, deps Deps) (*Worker, error) {
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
+	}
+	if cfg.Shadow {
+		// A shadow alert must not link to a real acknowledgement.
+		deps.Signer = nil
 	}
 	w := &Worker{
 		cfg: cfg, bus: deps.Bus, st: deps.Stores, dir: deps.Directory, channels: deps.Channels,
