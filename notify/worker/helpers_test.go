@@ -126,16 +126,23 @@ type running struct {
 	stop func() error
 }
 
-// start runs a worker on b until the test ends (or stop is called).
+// start runs a worker on b until the test ends (or stop is called). Stores
+// and Bus left unset in deps are b's.
 func start(t testing.TB, b *bus.Bus, cfg notify.Config, deps worker.Deps) running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stores, err := natsbus.OpenStores(ctx, b, cfg)
-	if err != nil {
-		t.Fatalf("OpenStores() = %v", err)
+	// A test may hand in decorated stores and bus; the rest get b's.
+	if deps.Stores.State == nil {
+		stores, err := natsbus.OpenStores(ctx, b, cfg)
+		if err != nil {
+			cancel()
+			t.Fatalf("OpenStores() = %v", err)
+		}
+		deps.Stores = stores
 	}
-	deps.Bus = natsbus.Bus{Bus: b}
-	deps.Stores = stores
+	if deps.Bus == nil {
+		deps.Bus = natsbus.Bus{Bus: b}
+	}
 	if deps.Logger == nil {
 		deps.Logger = zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
 	}

@@ -78,7 +78,10 @@ func (w *Worker) HandleVerdict(ctx context.Context, v *event.Verdict) error {
 	w.m.verdicts.WithLabelValues(dec.String()).Inc()
 	if !dec.Alerts() {
 		log.Debug("verdict folded into an open group", zap.String("leader", g.Leader), zap.Int("count", g.Count))
-		if dec == route.Fold {
+		// Folded (handled before) is audited again too: the attempt that
+		// folded it may have failed before its audit. Within the
+		// duplicate window the stream drops the copy.
+		if dec == route.Fold || dec == route.Folded {
 			if err := w.auditAll(ctx, route.Grouped(now, v, p, g, w.opts)); err != nil {
 				return err
 			}
@@ -219,13 +222,14 @@ func (w *Worker) group(ctx context.Context, now time.Time, v *event.Verdict, urg
 		case route.Fold:
 			b, err := json.Marshal(ng)
 			if err != nil {
-				return 0, nil, err
-			}
-			if _, err := w.st.State.Update(ctx, groupKey(p.Household, p.Person, ng.Leader), b, grev); errors.Is(err, ErrConflict) {
-				continue
-			} else if err != nil {
 				return 0, nil, fmt.Errorf("fold verdict %s: %w", v.ID, err)
 			}
+			// Everything the fold needs besides the count is stored
+			// first: once the group lists v as a member, a retry sees
+			// Folded and would not come back here. The first fold makes
+			// the summary worth sending: its timer fires when the window
+			// closes (storing it again is harmless). A group nothing was
+			// folded into expires with the state bucket's TTL.
 			for _, k := range ng.Keys {
 				if !slices.Contains(g.Keys, k) {
 					if err := w.putIndex(ctx, p, k, ng); err != nil {
@@ -233,11 +237,21 @@ func (w *Worker) group(ctx context.Context, now time.Time, v *event.Verdict, urg
 					}
 				}
 			}
-			// The first fold makes the summary worth sending: its timer
-			// fires when the window closes. A group nothing was folded
-			// into expires with the state bucket's TTL.
-			if err := w.schedule(ctx, timer{Kind: timerSummary, Due: ng.End, Household: p.Household, Person: p.Person, Ref: ng.Leader}); err != nil {
-				return 0, nil, err
+			if err := w.scheduleSummary(ctx, p, ng); err != nil {
+				return 0, nil, fmt.Errorf("fold verdict %s: %w", v.ID, err)
+			}
+			if _, err := w.st.State.Update(ctx, groupKey(p.Household, p.Person, ng.Leader), b, grev); errors.Is(err, ErrConflict) {
+				continue
+			} else if err != nil {
+				return 0, nil, fmt.Errorf("fold verdict %s: %w", v.ID, err)
+			}
+			return dec, ng, nil
+		case route.Folded:
+			// Folded before, perhaps by an attempt that failed afterwards:
+			// make sure of its summary (written by older builds only after
+			// the count).
+			if err := w.scheduleSummary(ctx, p, ng); err != nil {
+				return 0, nil, fmt.Errorf("folded verdict %s: %w", v.ID, err)
 			}
 			return dec, ng, nil
 		default:
@@ -288,6 +302,11 @@ func (w *Worker) lead(ctx context.Context, p *notify.Profile, g *route.Group) (b
 		}
 	}
 	return true, nil
+}
+
+// scheduleSummary stores the timer that closes g and sends its summary.
+func (w *Worker) scheduleSummary(ctx context.Context, p *notify.Profile, g *route.Group) error {
+	return w.schedule(ctx, timer{Kind: timerSummary, Due: g.End, Household: p.Household, Person: p.Person, Ref: g.Leader})
 }
 
 func (w *Worker) putIndex(ctx context.Context, p *notify.Profile, k string, g *route.Group) error {
