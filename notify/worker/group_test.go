@@ -61,3 +61,40 @@ func TestFoldRetryKeepsSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentVerdictsOfOneLureAlertOnce: two verdicts of one lure are
+// routed at the same time (two replicas). The second decides to lead and
+// stores its group, and just then the first is routed completely. The
+// second must then find the first's group and fold into it, not take its
+// index entry over and alert as well.
+func TestConcurrentVerdictsOfOneLureAlertOnce(t *testing.T) {
+	f, h := newHookedFixture(t, jst(29, 10, 0), fixtureOpts{}, hanako())
+	ctx := context.Background()
+	lure := []event.Category{event.CategoryUnpaidBill}
+	late := handVerdict("race-a", jst(29, 10, 0), event.LevelSuspicious, "+818049217733", lure)
+	early := handVerdict("race-b", jst(29, 10, 0), event.LevelSuspicious, "+818049217733", lure)
+	var once atomic.Bool
+	h.state.set(&h.state.onCreate, func(key string) error {
+		if key == "g.tanaka.hanako."+late.ID && once.CompareAndSwap(false, true) {
+			if err := f.w.HandleVerdict(ctx, early); err != nil {
+				t.Errorf("HandleVerdict(early) = %v", err)
+			}
+		}
+		return nil
+	})
+	if err := f.w.HandleVerdict(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	f.settle(t)
+	alerted := map[string]bool{}
+	for _, d := range f.rec.Deliveries() {
+		alerted[d.Alert.VerdictID] = true
+	}
+	if len(alerted) != 1 || !alerted[early.ID] {
+		t.Errorf("verdicts alerted = %v, want only %s (the other folded)", alerted, early.ID)
+	}
+	wantSent(t, f, "self/sms/person", "kenji/sms/contact")
+	if n := countStatus(audits(t, f.b), "kenji", event.AlertGrouped); n != 1 {
+		t.Errorf("grouped records for the son = %d, want 1", n)
+	}
+}

@@ -179,13 +179,19 @@ func (w *Worker) group(ctx context.Context, now time.Time, v *event.Verdict, urg
 	for range maxStateAttempts {
 		var g *route.Group
 		var grev uint64
-		for _, k := range keys {
-			b, _, err := w.st.State.Get(ctx, indexKey(p.Household, p.Person, k))
+		// firstRev is the revision of the first key's index entry as read
+		// here (0: there is none). A new group may replace only that.
+		var firstRev uint64
+		for i, k := range keys {
+			b, rev, err := w.st.State.Get(ctx, indexKey(p.Household, p.Person, k))
 			if errors.Is(err, ErrNotFound) {
 				continue
 			}
 			if err != nil {
 				return 0, nil, fmt.Errorf("group index of verdict %s: %w", v.ID, err)
+			}
+			if i == 0 {
+				firstRev = rev
 			}
 			var idx groupIndex
 			if json.Unmarshal(b, &idx) != nil || !now.Before(idx.End) {
@@ -211,7 +217,7 @@ func (w *Worker) group(ctx context.Context, now time.Time, v *event.Verdict, urg
 			if ng == g {
 				return dec, ng, nil // the leader, delivered again
 			}
-			ok, err := w.lead(ctx, p, ng)
+			ok, err := w.lead(ctx, p, ng, firstRev)
 			if err != nil {
 				return 0, nil, err
 			}
@@ -262,38 +268,29 @@ func (w *Worker) group(ctx context.Context, now time.Time, v *event.Verdict, urg
 }
 
 // lead stores a new group led by g.Leader and points its keys at it. The
-// first key is claimed with compare-and-swap: false means another open
-// group took it meanwhile and the caller should look again.
-func (w *Worker) lead(ctx context.Context, p *notify.Profile, g *route.Group) (bool, error) {
+// first key is claimed with compare-and-swap against what the caller read
+// there (firstRev, 0 for nothing): an entry that is gone or expired, or
+// the group the caller decided to replace. false means another group took
+// the key meanwhile and the caller should look again (and fold into it).
+func (w *Worker) lead(ctx context.Context, p *notify.Profile, g *route.Group, firstRev uint64) (bool, error) {
 	b, err := json.Marshal(g)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("group of verdict %s: %w", g.Leader, err)
 	}
 	if _, err := w.st.State.Create(ctx, groupKey(p.Household, p.Person, g.Leader), b); err != nil && !errors.Is(err, ErrExists) {
 		return false, fmt.Errorf("group of verdict %s: %w", g.Leader, err)
 	}
 	idx, _ := json.Marshal(groupIndex{Leader: g.Leader, End: g.End})
 	first := indexKey(p.Household, p.Person, g.Keys[0])
-	if _, err := w.st.State.Create(ctx, first, idx); errors.Is(err, ErrExists) {
-		// An index entry is there: an expired one to replace, this
-		// leader's own (a redelivery), or a group that opened meanwhile.
-		cur, rev, err := w.st.State.Get(ctx, first)
-		if errors.Is(err, ErrNotFound) {
-			return false, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("group index of verdict %s: %w", g.Leader, err)
-		}
-		var old groupIndex
-		_ = json.Unmarshal(cur, &old)
-		if old.Leader != g.Leader {
-			if _, err := w.st.State.Update(ctx, first, idx, rev); errors.Is(err, ErrConflict) {
-				return false, nil
-			} else if err != nil {
-				return false, fmt.Errorf("group index of verdict %s: %w", g.Leader, err)
-			}
-		}
-	} else if err != nil {
+	if firstRev == 0 {
+		_, err = w.st.State.Create(ctx, first, idx)
+	} else {
+		_, err = w.st.State.Update(ctx, first, idx, firstRev)
+	}
+	if errors.Is(err, ErrExists) || errors.Is(err, ErrConflict) {
+		return false, nil
+	}
+	if err != nil {
 		return false, fmt.Errorf("group index of verdict %s: %w", g.Leader, err)
 	}
 	for _, k := range g.Keys[1:] {
