@@ -398,11 +398,55 @@ func (s *SMS) Send(ctx context.Context, d *notify.Delivery) (string, error) {
 // looks at.
 const reconcilePage = 20
 
+// created reports when Twilio created a listed message or call, and
+// whether that lies in the send window [since, deadline] (no upper bound
+// when deadline is zero). Twilio dates are whole seconds, so since counts
+// from the start of its second. A missing or unreadable date is never in
+// the window: an item that cannot be placed is not taken for ours.
+func created(date *string, since, deadline time.Time) (time.Time, bool) {
+	if date == nil {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC1123Z, *date)
+	if err != nil {
+		return time.Time{}, false
+	}
+	if t.Before(since.Truncate(time.Second)) || !deadline.IsZero() && t.After(deadline) {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// earliest keeps the earliest candidate seen; Twilio lists newest first,
+// so on a tie the one listed later (created first) wins.
+type earliest struct {
+	sid string
+	at  time.Time
+}
+
+func (e *earliest) offer(sid string, at time.Time) {
+	if e.sid == "" || !at.After(e.at) {
+		e.sid, e.at = sid, at
+	}
+}
+
 // Reconcile looks for a message to d's number with d's exact text created
-// at or after since among the most recent ones, and returns its SID.
-// Twilio has no idempotency key for messages; the text of a contact's alert
-// is specific to the alert, so a match is the earlier attempt.
+// at or after since among the most recent ones, and returns the SID of
+// the earliest. It has no upper bound: a later alert with the same text
+// (the person's template is the same for every verdict) could be taken
+// for the attempt being reconciled when that attempt never reached
+// Twilio. Callers that know when the attempt ended use
+// [SMS.ReconcileWindow].
 func (s *SMS) Reconcile(ctx context.Context, d *notify.Delivery, since time.Time) (string, bool, error) {
+	return s.ReconcileWindow(ctx, d, since, time.Time{})
+}
+
+// ReconcileWindow is [SMS.Reconcile] for an attempt whose send window is
+// [since, deadline] (the delivery record's start, less the clock skew
+// allowed, and its deadline): only a message created within it is the
+// attempt's. A message created after the deadline is a later alert and is
+// never returned. A zero deadline is no upper bound.
+func (s *SMS) ReconcileWindow(ctx context.Context, d *notify.Delivery, since, deadline time.Time) (string, bool, error) {
 	if err := needPhone(nameSMS, d); err != nil {
 		return "", false, err
 	}
@@ -417,18 +461,16 @@ func (s *SMS) Reconcile(ctx context.Context, d *notify.Delivery, since time.Time
 	if err != nil {
 		return "", false, classify(ctx, nameSMS, err, st)
 	}
+	var best earliest
 	for _, m := range page.Messages {
-		if m.Sid == nil || m.Body == nil || *m.Body != d.Message.SMS {
+		if m.Sid == nil || *m.Sid == "" || m.Body == nil || *m.Body != d.Message.SMS {
 			continue
 		}
-		if m.DateCreated != nil {
-			if t, err := time.Parse(time.RFC1123Z, *m.DateCreated); err == nil && t.Before(since) {
-				continue
-			}
+		if at, ok := created(m.DateCreated, since, deadline); ok {
+			best.offer(*m.Sid, at)
 		}
-		return *m.Sid, true, nil
 	}
-	return "", false, nil
+	return best.sid, best.sid != "", nil
 }
 
 // TwiML returns the call script: the speech of d said Repeat times in the
@@ -491,8 +533,19 @@ func (v *Voice) Send(ctx context.Context, d *notify.Delivery) (string, error) {
 }
 
 // Reconcile looks for a call from our number to d's number created at or
-// after since, and returns its SID.
+// after since, and returns the SID of the earliest. It has no upper bound:
+// a call lists no text, so any later call to the same contact (another
+// verdict's, an escalation step's) could be taken for the attempt being
+// reconciled when that attempt never reached Twilio. Callers that know
+// when the attempt ended use [Voice.ReconcileWindow].
 func (v *Voice) Reconcile(ctx context.Context, d *notify.Delivery, since time.Time) (string, bool, error) {
+	return v.ReconcileWindow(ctx, d, since, time.Time{})
+}
+
+// ReconcileWindow is [Voice.Reconcile] for an attempt whose send window
+// is [since, deadline]: only a call created within it is the attempt's.
+// A zero deadline is no upper bound.
+func (v *Voice) ReconcileWindow(ctx context.Context, d *notify.Delivery, since, deadline time.Time) (string, bool, error) {
 	if err := needPhone(nameVoice, d); err != nil {
 		return "", false, err
 	}
@@ -504,16 +557,14 @@ func (v *Voice) Reconcile(ctx context.Context, d *notify.Delivery, since time.Ti
 	if err != nil {
 		return "", false, classify(ctx, nameVoice, err, st)
 	}
+	var best earliest
 	for _, c := range page.Calls {
-		if c.Sid == nil {
+		if c.Sid == nil || *c.Sid == "" {
 			continue
 		}
-		if c.DateCreated != nil {
-			if t, err := time.Parse(time.RFC1123Z, *c.DateCreated); err == nil && t.Before(since) {
-				continue
-			}
+		if at, ok := created(c.DateCreated, since, deadline); ok {
+			best.offer(*c.Sid, at)
 		}
-		return *c.Sid, true, nil
 	}
-	return "", false, nil
+	return best.sid, best.sid != "", nil
 }

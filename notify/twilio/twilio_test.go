@@ -304,3 +304,99 @@ func TestTwiMLIsBounded(t *testing.T) {
 		t.Error("TwiML() does not escape the text")
 	}
 }
+
+// reconciler is the window-bounded reconciliation both Twilio channels
+// offer.
+type reconciler interface {
+	Reconcile(ctx context.Context, d *notify.Delivery, since time.Time) (string, bool, error)
+	ReconcileWindow(ctx context.Context, d *notify.Delivery, since, deadline time.Time) (string, bool, error)
+}
+
+// A record whose attempt died an hour ago without reaching Twilio must not
+// take a later text or call to the same number for its own: the person
+// template's text is the same for every verdict, and a call carries no
+// text at all. Reconciling would mark the job sent and nobody would hear
+// about this verdict.
+func TestReconcileIgnoresLaterSendsToTheSameNumber(t *testing.T) {
+	fake := notifytest.NewTwilioFake(notifytest.TwilioAccountSID, notifytest.TwilioAuthToken)
+	defer fake.Close()
+	c := newClient(t, fake)
+	since := time.Now().Add(-time.Hour)
+	deadline := since.Add(45 * time.Second)
+	for _, tt := range []struct {
+		name    string
+		channel string
+		rc      reconciler
+		send    func(context.Context, *notify.Delivery) (string, error)
+	}{
+		{"sms", notify.ChannelSMS, c.SMS(), c.SMS().Send},
+		{"voice", notify.ChannelVoice, c.Voice(), c.Voice().Send},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ours := notifytest.NewDelivery(notify.Destination{Phone: recipient}, tt.channel, 1)
+			later := notifytest.NewDelivery(notify.Destination{Phone: recipient}, tt.channel, 2)
+			if ours.Message.SMS != later.Message.SMS {
+				t.Fatal("the two deliveries must carry the same text")
+			}
+			if _, err := tt.send(context.Background(), later); err != nil {
+				t.Fatalf("Send(later) = %v", err)
+			}
+			if sid, found, err := tt.rc.ReconcileWindow(context.Background(), ours, since, deadline); err != nil || found {
+				t.Errorf("ReconcileWindow(an hour ago) = %q, %v, %v, want not found: the later send is not ours", sid, found, err)
+			}
+			if _, found, err := tt.rc.ReconcileWindow(context.Background(), ours, since, time.Now().Add(time.Minute)); err != nil || !found {
+				t.Errorf("ReconcileWindow(a window holding the send) = %v, %v, want found", found, err)
+			}
+		})
+	}
+}
+
+// When the earlier attempt did reach Twilio and a later alert with the same
+// text (or another call) followed, reconciliation returns the earlier
+// one: the message created in the record's window, and of several the
+// first.
+func TestReconcileFindsOursBeforeALaterSend(t *testing.T) {
+	fake := notifytest.NewTwilioFake(notifytest.TwilioAccountSID, notifytest.TwilioAuthToken)
+	defer fake.Close()
+	c := newClient(t, fake)
+	since := time.Now().Add(-10 * time.Second)
+	ours := notifytest.NewDelivery(notify.Destination{Phone: recipient}, notify.ChannelSMS, 1)
+	oursCall := notifytest.NewDelivery(notify.Destination{Phone: recipient}, notify.ChannelVoice, 1)
+	smsSID, err := c.SMS().Send(context.Background(), ours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	callSID, err := c.Voice().Send(context.Background(), oursCall)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The record's attempt ended here. Twilio dates are whole seconds:
+	// wait for the next one so the later sends are dated after it.
+	deadline := time.Now()
+	time.Sleep(time.Until(deadline.Truncate(time.Second).Add(time.Second + 50*time.Millisecond)))
+	later := notifytest.NewDelivery(notify.Destination{Phone: recipient}, notify.ChannelSMS, 2)
+	laterCall := notifytest.NewDelivery(notify.Destination{Phone: recipient}, notify.ChannelVoice, 2)
+	if _, err := c.SMS().Send(context.Background(), later); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Voice().Send(context.Background(), laterCall); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		rc   reconciler
+		d    *notify.Delivery
+		want string
+	}{
+		{"sms", c.SMS(), ours, smsSID},
+		{"voice", c.Voice(), oursCall, callSID},
+	} {
+		if got, found, err := tt.rc.ReconcileWindow(context.Background(), tt.d, since, deadline); err != nil || !found || got != tt.want {
+			t.Errorf("%s ReconcileWindow() = %q, %v, %v, want ours %q", tt.name, got, found, err, tt.want)
+		}
+		// Without an upper bound the first match after since is ours too.
+		if got, found, err := tt.rc.Reconcile(context.Background(), tt.d, since); err != nil || !found || got != tt.want {
+			t.Errorf("%s Reconcile() = %q, %v, %v, want ours %q", tt.name, got, found, err, tt.want)
+		}
+	}
+}
