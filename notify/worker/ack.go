@@ -111,7 +111,7 @@ func (w *Worker) HandleAck(ctx context.Context, ack Ack) error {
 	}
 	recorded := false
 	for _, k := range keys {
-		e, err := w.stopEscalation(ctx, k)
+		e, err := w.stopEscalation(ctx, k, ack)
 		if err != nil {
 			return err
 		}
@@ -149,9 +149,9 @@ func (w *Worker) HandleAck(ctx context.Context, ack Ack) error {
 	return nil
 }
 
-// stopEscalation removes the escalation at key and returns it, or nil when
-// it is gone already.
-func (w *Worker) stopEscalation(ctx context.Context, key string) (*route.Escalation, error) {
+// stopEscalation replaces the escalation at key with its tombstone and
+// returns it, or nil when it is gone or stopped already.
+func (w *Worker) stopEscalation(ctx context.Context, key string, ack Ack) (*route.Escalation, error) {
 	for range maxStateAttempts {
 		b, rev, err := w.st.State.Get(ctx, key)
 		if errors.Is(err, ErrNotFound) {
@@ -160,16 +160,23 @@ func (w *Worker) stopEscalation(ctx context.Context, key string) (*route.Escalat
 		if err != nil {
 			return nil, fmt.Errorf("escalation %s: %w", key, err)
 		}
-		var e route.Escalation
+		var e escState
 		if err := json.Unmarshal(b, &e); err != nil {
 			return nil, w.st.State.Delete(ctx, key, rev)
 		}
-		if err := w.st.State.Delete(ctx, key, rev); errors.Is(err, ErrConflict) {
+		if e.stopped() {
+			return nil, nil
+		}
+		tb, err := json.Marshal(e.tombstone(ack.At, ack.Recipient))
+		if err != nil {
+			return nil, fmt.Errorf("escalation %s: %w", key, err)
+		}
+		if _, err := w.st.State.Update(ctx, key, tb, rev); errors.Is(err, ErrConflict) {
 			continue // a step was taken meanwhile; stop the new state
 		} else if err != nil {
 			return nil, fmt.Errorf("escalation %s: %w", key, err)
 		}
-		return &e, nil
+		return &e.Escalation, nil
 	}
 	return nil, errkind.Temporary(fmt.Errorf("escalation %s keeps changing", key), 0)
 }

@@ -2,6 +2,8 @@ package worker_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -263,17 +265,39 @@ func urgentVerdict(id string, at time.Time) *event.Verdict {
 		[]event.Category{event.CategoryImpersonation, event.CategoryGiftCardDemand}, event.FlagGoToShop)
 }
 
+// escalationOpen counts the person's running escalations; an
+// acknowledged one stays in the bucket as a tombstone, marked "acked".
 func escalationOpen(t *testing.T, f *fixture) int {
 	t.Helper()
 	st, err := natsbus.OpenStores(context.Background(), f.b, f.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := st.State.Keys(context.Background(), "e.tanaka.hanako.*")
+	ctx := context.Background()
+	keys, err := st.State.Keys(ctx, "e.tanaka.hanako.*")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(keys)
+	n := 0
+	for _, k := range keys {
+		b, _, err := st.State.Get(ctx, k)
+		if errors.Is(err, worker.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct {
+			Acked time.Time `json:"acked"`
+		}
+		if err := json.Unmarshal(b, &e); err != nil {
+			t.Fatalf("escalation %s: %v", k, err)
+		}
+		if e.Acked.IsZero() {
+			n++
+		}
+	}
+	return n
 }
 
 func TestEscalationUntilHelpdesk(t *testing.T) {

@@ -194,42 +194,45 @@ func (w *Worker) fireEscalation(ctx context.Context, now time.Time, t timer) err
 	key := escKey(t.Household, t.Person, t.Ref)
 	b, rev, err := w.st.State.Get(ctx, key)
 	if errors.Is(err, ErrNotFound) {
-		return nil // acknowledged, or finished
+		return nil // finished
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("escalation of verdict %s: %w", t.Ref, err)
 	}
-	var e route.Escalation
+	var e escState
 	if err := json.Unmarshal(b, &e); err != nil {
-		return w.st.State.Delete(ctx, key, rev)
+		return w.dropEscalation(ctx, key, rev, t.Ref)
+	}
+	if e.stopped() {
+		return nil // acknowledged
 	}
 	if e.Step != t.Step {
 		return nil // a step already taken
 	}
 	p, ok := w.dir.Lookup(t.Household, t.Person)
 	if !ok {
-		return w.st.State.Delete(ctx, key, rev)
+		return w.dropEscalation(ctx, key, rev, t.Ref)
 	}
-	jobs, step, ok := route.Next(now, e, p)
+	jobs, step, ok := route.Next(now, e.Escalation, p)
 	if !ok {
 		w.m.escalation.WithLabelValues("exhausted").Inc()
-		return w.st.State.Delete(ctx, key, rev)
+		return w.dropEscalation(ctx, key, rev, t.Ref)
 	}
 	for i := range jobs {
 		if err := w.dispatch(ctx, &jobs[i]); err != nil {
-			return err
+			return fmt.Errorf("escalation of verdict %s, step %d: %w", t.Ref, step, err)
 		}
 	}
 	next := e
 	next.Step = step
 	if step < len(route.Steps(p)) {
-		if err := w.schedule(ctx, timer{Kind: timerEscalate, Due: route.Due(next, p), Household: t.Household, Person: t.Person, Ref: t.Ref, Step: step}); err != nil {
-			return err
+		if err := w.schedule(ctx, timer{Kind: timerEscalate, Due: route.Due(next.Escalation, p), Household: t.Household, Person: t.Person, Ref: t.Ref, Step: step}); err != nil {
+			return fmt.Errorf("escalation of verdict %s, step %d: %w", t.Ref, step, err)
 		}
 	}
 	nb, err := json.Marshal(next)
 	if err != nil {
-		return err
+		return fmt.Errorf("escalation of verdict %s, step %d: %w", t.Ref, step, err)
 	}
 	if step >= len(route.Steps(p)) {
 		// The last step is taken: nothing is left to stop.
@@ -238,10 +241,19 @@ func (w *Worker) fireEscalation(ctx context.Context, now time.Time, t timer) err
 		_, err = w.st.State.Update(ctx, key, nb, rev)
 	}
 	if err != nil && !errors.Is(err, ErrConflict) {
-		return err
+		return fmt.Errorf("escalation of verdict %s, step %d: %w", t.Ref, step, err)
 	}
 	w.m.escalation.WithLabelValues("step").Inc()
 	w.log.Info("alert escalated", zap.String("verdict_id", e.VerdictID), zap.String("household", t.Household),
 		zap.String("person", t.Person), zap.Int("step", step), zap.String("recipient", jobs[0].Recipient))
+	return nil
+}
+
+// dropEscalation removes an escalation that cannot go on (unreadable,
+// its person no longer configured, no step left) at revision rev.
+func (w *Worker) dropEscalation(ctx context.Context, key string, rev uint64, vid string) error {
+	if err := w.st.State.Delete(ctx, key, rev); err != nil {
+		return fmt.Errorf("remove escalation of verdict %s: %w", vid, err)
+	}
 	return nil
 }

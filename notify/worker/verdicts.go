@@ -89,6 +89,13 @@ func (w *Worker) HandleVerdict(ctx context.Context, v *event.Verdict) error {
 		return w.auditAll(ctx, plan.Suppressed)
 	}
 
+	// The escalation is stored before any alert goes out, so that a
+	// contact's reply to one always finds it to stop.
+	if plan.Urgent && route.Escalates(p) {
+		if err := w.startEscalation(ctx, now, v, p); err != nil {
+			return err
+		}
+	}
 	for i := range plan.Jobs {
 		j := &plan.Jobs[i]
 		if !j.NotBefore.IsZero() {
@@ -106,11 +113,6 @@ func (w *Worker) HandleVerdict(ctx context.Context, v *event.Verdict) error {
 	}
 	if err := w.auditAll(ctx, plan.Suppressed); err != nil {
 		return err
-	}
-	if plan.Urgent && route.Escalates(p) {
-		if err := w.startEscalation(ctx, now, v, p); err != nil {
-			return err
-		}
 	}
 	log.Debug("verdict routed", zap.Stringer("decision", dec), zap.Int("jobs", len(plan.Jobs)), zap.Bool("urgent", plan.Urgent))
 	return nil
@@ -150,6 +152,31 @@ func (w *Worker) dispatch(ctx context.Context, j *event.Alert) error {
 func groupKey(h, p, leader string) string { return "g." + h + "." + p + "." + leader }
 func escKey(h, p, vid string) string      { return "e." + h + "." + p + "." + vid }
 func escFilter(h, p string) string        { return "e." + h + "." + p + ".*" }
+
+// escState is what the state bucket holds at an escalation key: the
+// escalation while it runs and, once a contact acknowledged, a tombstone
+// that stays until the bucket's TTL (StateTTL) so that the verdict handled
+// again (a redelivery, a re-drive) does not start it anew, and that step
+// jobs still in retries find (deliverJob). A finished escalation is
+// removed: its step jobs' ids are stable, so their delivery records keep
+// a second round from sending anything.
+type escState struct {
+	route.Escalation
+	// Acked is when a contact acknowledged; zero while it runs.
+	Acked time.Time `json:"acked,omitzero"`
+	// AckedBy is the recipient id of that contact, when known.
+	AckedBy string `json:"acked_by,omitempty"`
+}
+
+// stopped reports whether e is a tombstone.
+func (e *escState) stopped() bool { return !e.Acked.IsZero() }
+
+// tombstone is e acknowledged by recipient at at, without the verdict
+// it no longer needs.
+func (e escState) tombstone(at time.Time, recipient string) escState {
+	e.Acked, e.AckedBy, e.Verdict = at.UTC(), recipient, nil
+	return e
+}
 
 var keyHash = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
@@ -315,29 +342,36 @@ func (w *Worker) putIndex(ctx context.Context, p *notify.Profile, k string, g *r
 }
 
 // startEscalation records the escalation of urgent verdict v and its first
-// timer. A redelivered verdict finds both already there.
+// timer. A redelivered verdict finds both already there, or the tombstone
+// of an acknowledged escalation and then starts nothing.
 func (w *Worker) startEscalation(ctx context.Context, now time.Time, v *event.Verdict, p *notify.Profile) error {
-	e := route.Start(now, v, p)
+	e := escState{Escalation: route.Start(now, v, p)}
 	b, err := json.Marshal(e)
 	if err != nil {
-		return err
+		return fmt.Errorf("escalation of verdict %s: %w", v.ID, err)
 	}
 	key := escKey(p.Household, p.Person, v.ID)
 	if _, err := w.st.State.Create(ctx, key, b); errors.Is(err, ErrExists) {
 		cur, _, gerr := w.st.State.Get(ctx, key)
 		if gerr != nil {
 			if errors.Is(gerr, ErrNotFound) {
-				return nil // acknowledged meanwhile
+				return nil // finished meanwhile
 			}
 			return fmt.Errorf("escalation of verdict %s: %w", v.ID, gerr)
 		}
 		if err := json.Unmarshal(cur, &e); err != nil {
 			return errkind.Permanent(fmt.Errorf("escalation of verdict %s: %w", v.ID, err))
 		}
+		if e.stopped() {
+			return nil // acknowledged: never again
+		}
 	} else if err != nil {
 		return fmt.Errorf("escalation of verdict %s: %w", v.ID, err)
 	} else {
 		w.m.escalation.WithLabelValues("started").Inc()
 	}
-	return w.schedule(ctx, timer{Kind: timerEscalate, Due: route.Due(e, p), Household: p.Household, Person: p.Person, Ref: v.ID, Step: e.Step})
+	if err := w.schedule(ctx, timer{Kind: timerEscalate, Due: route.Due(e.Escalation, p), Household: p.Household, Person: p.Person, Ref: v.ID, Step: e.Step}); err != nil {
+		return fmt.Errorf("escalation of verdict %s: %w", v.ID, err)
+	}
+	return nil
 }

@@ -1,0 +1,83 @@
+package worker_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/scamscreen/scamscreen/event"
+	"github.com/scamscreen/scamscreen/notify"
+	"github.com/scamscreen/scamscreen/notify/worker"
+)
+
+// smsReply is the acknowledgement a contact's SMS reply becomes.
+func smsReply(recipient string) worker.Ack {
+	return worker.Ack{Household: "tanaka", Person: "hanako", Recipient: recipient, Channel: notify.ChannelSMS}
+}
+
+// escalationSteps fires the three escalation steps of a verdict routed at
+// 23:30 (ack timeout 10 minutes), and the next ten minutes.
+func escalationSteps(t *testing.T, f *fixture) {
+	t.Helper()
+	for _, at := range []int{40, 50, 60, 70} {
+		f.fire(t, jst(29, 23, 0).Add(time.Duration(at)*time.Minute))
+	}
+}
+
+// TestAckedEscalationIsNotRestarted: after the son acknowledged, the
+// urgent verdict is handled again (its acknowledgement to VERDICTS was
+// lost, or it was re-driven). Nobody may hear of it again.
+func TestAckedEscalationIsNotRestarted(t *testing.T) {
+	f := newFixture(t, jst(29, 23, 30), nil, escalationPeople())
+	ctx := context.Background()
+	v := urgentVerdict("esc-again", jst(29, 23, 30))
+	if err := f.w.HandleVerdict(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	f.settle(t)
+	wantSent(t, f, "self/sms/person", "kenji/sms/contact", "yumi/email/contact")
+
+	f.clk.Set(jst(29, 23, 32))
+	if err := f.w.HandleAck(ctx, smsReply("kenji")); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Set(jst(29, 23, 35))
+	if err := f.w.HandleVerdict(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	f.settle(t)
+	if n := escalationOpen(t, f); n != 0 {
+		t.Errorf("%d escalations open after the acknowledgement and the verdict again, want 0", n)
+	}
+	escalationSteps(t, f)
+	wantSent(t, f, "self/sms/person", "kenji/sms/contact", "yumi/email/contact")
+}
+
+// TestReplyWhileRoutingStopsEscalation: the son's reply is handled right
+// after his alert was published, before the verdict's handling finished.
+// It must still stop the escalation.
+func TestReplyWhileRoutingStopsEscalation(t *testing.T) {
+	f, h := newHookedFixture(t, jst(29, 23, 30), fixtureOpts{}, escalationPeople())
+	ctx := context.Background()
+	var once atomic.Bool
+	h.bus.setAfterJob(func(a *event.Alert) {
+		if a.Recipient == "kenji" && once.CompareAndSwap(false, true) {
+			if err := f.w.HandleAck(ctx, smsReply("kenji")); err != nil {
+				t.Errorf("HandleAck() = %v", err)
+			}
+		}
+	})
+	if err := f.w.HandleVerdict(ctx, urgentVerdict("esc-race", jst(29, 23, 30))); err != nil {
+		t.Fatal(err)
+	}
+	f.settle(t)
+	if !once.Load() {
+		t.Fatal("the son's alert was never published")
+	}
+	escalationSteps(t, f)
+	wantSent(t, f, "self/sms/person", "kenji/sms/contact", "yumi/email/contact")
+	if n := countStatus(audits(t, f.b), "kenji", event.AlertAcknowledged); n != 1 {
+		t.Errorf("acknowledged records by the son = %d, want 1", n)
+	}
+}
