@@ -347,26 +347,47 @@ func (d *Deliverer) send(ctx context.Context, ch Channel, del *Delivery, rec Rec
 }
 
 // Skip records that a job is not sent on purpose, unless it was settled
-// already, and returns the outcome (suppressed, or the earlier one).
+// already, and returns the outcome (suppressed, or the earlier one). A job
+// waiting for another attempt (its record says retry or unknown, or a
+// sending attempt died) is settled as skipped; while an attempt is in
+// flight Skip returns a temporary error, like [Deliverer.Deliver].
 func (d *Deliverer) Skip(ctx context.Context, a *event.Alert, why string) Outcome {
-	rec := newRecord(a)
-	rec.State, rec.Error, rec.At, rec.Started = StateSkipped, why, d.now(), d.now()
-	_, err := d.Store.CreateRecord(ctx, a.ID, rec)
-	if errors.Is(err, ErrRecordExists) {
-		cur, _, gerr := d.Store.GetRecord(ctx, a.ID)
-		if gerr != nil {
-			return storeFailure(a.ID, gerr)
+	for range maxCASAttempts {
+		cur, rev, err := d.Store.GetRecord(ctx, a.ID)
+		now := d.now()
+		if errors.Is(err, ErrNoRecord) {
+			rec := newRecord(a)
+			rec.State, rec.Error, rec.At, rec.Started = StateSkipped, why, now, now
+			if _, err := d.Store.CreateRecord(ctx, a.ID, rec); errors.Is(err, ErrRecordExists) {
+				continue
+			} else if err != nil {
+				return storeFailure(a.ID, err)
+			}
+			return Outcome{Status: event.AlertSuppressed}
+		}
+		if err != nil {
+			return storeFailure(a.ID, err)
 		}
 		switch cur.State {
 		case StateSent:
 			return Outcome{Status: event.AlertSent, ProviderID: cur.ProviderID, Attempts: cur.Attempts, Replayed: true}
 		case StateFailed:
 			return Outcome{Status: event.AlertFailed, Attempts: cur.Attempts, Replayed: true}
+		case StateSkipped:
+			return Outcome{Status: event.AlertSuppressed, Attempts: cur.Attempts, Replayed: true}
+		case StateSending:
+			if now.Before(cur.Deadline) {
+				return Outcome{Attempts: cur.Attempts,
+					Err: errkind.Temporary(fmt.Errorf("alert %s: another attempt is in flight", a.ID), cur.Deadline.Sub(now))}
+			}
 		}
-		return Outcome{Status: event.AlertSuppressed, Attempts: cur.Attempts, Replayed: true}
+		cur.State, cur.Error, cur.At, cur.Deadline = StateSkipped, why, now, time.Time{}
+		if _, err := d.Store.UpdateRecord(ctx, a.ID, cur, rev); errors.Is(err, ErrRecordConflict) {
+			continue
+		} else if err != nil {
+			return storeFailure(a.ID, err)
+		}
+		return Outcome{Status: event.AlertSuppressed, Attempts: cur.Attempts}
 	}
-	if err != nil {
-		return storeFailure(a.ID, err)
-	}
-	return Outcome{Status: event.AlertSuppressed}
+	return Outcome{Err: errkind.Temporary(fmt.Errorf("alert %s: delivery record keeps changing", a.ID), 0)}
 }

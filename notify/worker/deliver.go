@@ -44,8 +44,26 @@ func (w *Worker) deliverJob(ctx context.Context, j *event.Alert) error {
 		if out.Err != nil {
 			return out.Err
 		}
-		log.Warn("alert not delivered", zap.String("reason", why))
-		return w.record(ctx, j, out)
+		if out.Replayed {
+			return w.record(ctx, j, out, "")
+		}
+		if why == skipAcknowledged {
+			log.Info("escalation step not delivered: acknowledged")
+		} else {
+			log.Warn("alert not delivered", zap.String("reason", why))
+		}
+		return w.record(ctx, j, out, why)
+	}
+	if j.Step > 0 {
+		// A step job waits in retries for up to max_deliver attempts; an
+		// acknowledgement meanwhile ends it.
+		acked, err := w.escalationAcked(ctx, j)
+		if err != nil {
+			return err
+		}
+		if acked {
+			return skip(skipAcknowledged)
+		}
 	}
 	p, ok := w.dir.Lookup(j.Household, j.Person)
 	if !ok {
@@ -90,17 +108,38 @@ func (w *Worker) deliverJob(ctx context.Context, j *event.Alert) error {
 	case out.Status == event.AlertRetrying:
 		log.Warn("alert not sent, will retry", zap.Int("attempts", out.Attempts), zap.Error(out.Err))
 	}
-	if err := w.record(ctx, j, out); err != nil {
+	if err := w.record(ctx, j, out, ""); err != nil {
 		return err
 	}
 	return out.Err
 }
 
-// record publishes the outcome of a job to the ALERTS audit.
-func (w *Worker) record(ctx context.Context, j *event.Alert, out notify.Outcome) error {
+// skipAcknowledged is why an escalation step job is not sent.
+const skipAcknowledged = "acknowledged"
+
+// escalationAcked reports whether the escalation step job j belongs to was
+// acknowledged (its state is a tombstone).
+func (w *Worker) escalationAcked(ctx context.Context, j *event.Alert) (bool, error) {
+	b, _, err := w.st.State.Get(ctx, escKey(j.Household, j.Person, j.VerdictID))
+	if errors.Is(err, ErrNotFound) {
+		return false, nil // running no more: finished, or its person removed
+	}
+	if err != nil {
+		return false, fmt.Errorf("escalation of alert %s: %w", j.ID, err)
+	}
+	var e escState
+	if err := json.Unmarshal(b, &e); err != nil {
+		return false, nil
+	}
+	return e.stopped(), nil
+}
+
+// record publishes the outcome of a job to the ALERTS audit; why, when
+// set, says why a job was not sent.
+func (w *Worker) record(ctx context.Context, j *event.Alert, out notify.Outcome, why string) error {
 	a := *j
 	a.Status, a.Attempts, a.ProviderID, a.At = out.Status, out.Attempts, out.ProviderID, w.now().UTC()
-	a.Error = ""
+	a.Error = why
 	if out.Err != nil {
 		a.Error = out.Err.Error()
 	}

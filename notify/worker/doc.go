@@ -14,7 +14,9 @@
 //     job for its recipient (current consent and language) and deliver it
 //     through a notify.Deliverer, whose record in the records bucket (key:
 //     alert id) is written before the job is acknowledged. The outcome
-//     (sent, failed, retrying, suppressed) goes to the ALERTS audit.
+//     (sent, failed, retrying, suppressed) goes to the ALERTS audit. An
+//     escalation step's job whose escalation was acknowledged meanwhile
+//     (still in retries, say) is recorded as skipped instead.
 //   - "notify-ack" on ALERTS acknowledgements (event.AlertAckFilter): stop
 //     the person's open escalations and record who acknowledged.
 //   - Timers: keys in the timers bucket start with their due time; every

@@ -81,3 +81,54 @@ func TestReplyWhileRoutingStopsEscalation(t *testing.T) {
 		t.Errorf("acknowledged records by the son = %d, want 1", n)
 	}
 }
+
+// TestStepJobAfterAckIsSkipped: the son's escalation reminder meets a
+// rate limit at Twilio, and while it waits for its next attempt the son
+// acknowledges. The reminder must not go out then; it is recorded as
+// skipped.
+func TestStepJobAfterAckIsSkipped(t *testing.T) {
+	var w atomic.Pointer[worker.Worker]
+	var failed atomic.Int32
+	ctx := context.Background()
+	fail := func(d *notify.Delivery) error {
+		if d.Alert.Step == 0 || failed.Add(1) > 1 {
+			return nil
+		}
+		// The provider holds the first attempt, and meanwhile the son
+		// answers.
+		if err := w.Load().HandleAck(ctx, smsReply("kenji")); err != nil {
+			t.Errorf("HandleAck() = %v", err)
+		}
+		return &notify.SendError{Channel: "recorder", Reason: notify.ReasonRateLimited, Status: 429, RetryAfter: 50 * time.Millisecond, Err: errInjected}
+	}
+	f, _ := newHookedFixture(t, jst(29, 23, 30), fixtureOpts{fail: fail}, escalationPeople())
+	w.Store(f.w)
+	v := urgentVerdict("esc-step-ack", jst(29, 23, 30))
+	if err := f.w.HandleVerdict(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	f.settle(t)
+	f.fire(t, jst(29, 23, 40))
+	if failed.Load() == 0 {
+		t.Fatal("the reminder was never attempted")
+	}
+	escalationSteps(t, f)
+	wantSent(t, f, "self/sms/person", "kenji/sms/contact", "yumi/email/contact")
+
+	step := event.AlertID(v.ID, "kenji", notify.ChannelSMS, 1)
+	var suppressed int
+	for _, a := range audits(t, f.b) {
+		if a.ID == step && a.Status == event.AlertSuppressed {
+			suppressed++
+			if a.Error != "acknowledged" {
+				t.Errorf("suppressed reminder audited with error %q, want %q", a.Error, "acknowledged")
+			}
+		}
+	}
+	if suppressed != 1 {
+		t.Errorf("suppressed records of the reminder = %d, want 1", suppressed)
+	}
+	if st := recordState(t, f.b, f.cfg, step); st != notify.StateSkipped {
+		t.Errorf("the reminder's record says %q, want skipped", st)
+	}
+}
