@@ -22,9 +22,13 @@ type Ack struct {
 	Person    string
 	// Recipient is the contact's id; empty when not known.
 	Recipient string
-	// AlertID is the alert acknowledged (a link names it); empty for an SMS
-	// reply, which acknowledges everything open for the person.
+	// AlertID is the alert acknowledged (a link names it); for an SMS
+	// reply, which acknowledges everything open for the person, empty or
+	// the id SMS ingest gave the reply.
 	AlertID string
+	// VerdictID is the verdict of the alert a link names, when the
+	// acknowledgement carries it; the worker looks it up otherwise.
+	VerdictID string
 	// Channel is how it came: "link" or "sms".
 	Channel string
 	At      time.Time
@@ -53,7 +57,7 @@ func ParseAck(dir *notify.Directory, subject string, data []byte) (Ack, error) {
 		if a.Status != event.AlertAcknowledged {
 			return Ack{}, fmt.Errorf("acknowledgement on %s has status %q", subject, a.Status)
 		}
-		ack := Ack{Household: a.Household, Person: a.Person, Recipient: a.Recipient, AlertID: a.ID, Channel: a.Channel, At: a.At}
+		ack := Ack{Household: a.Household, Person: a.Person, Recipient: a.Recipient, AlertID: a.ID, VerdictID: a.VerdictID, Channel: a.Channel, At: a.At}
 		if ack.Household == "" && ack.Person == "" {
 			ack.Household, ack.Person = sh, sp
 		}
@@ -93,9 +97,17 @@ func (w *Worker) handleAckMsg(ctx context.Context, m Msg) error {
 	return w.HandleAck(ctx, ack)
 }
 
-// HandleAck stops every open escalation of the person (any contact's
-// acknowledgement means someone is on it) and records the
-// acknowledgement on ALERTS.
+// HandleAck stops escalations and records the acknowledgement on ALERTS.
+// A link (channel notify.AckChannel) names one alert and stops the
+// escalation of that alert's verdict only: a link tapped days later must
+// not stop an escalation its contact has not seen. Any other
+// acknowledgement (an SMS reply, which names no alert) stops every open
+// escalation of the person: any contact's reply means someone is on it.
+//
+// Each stopped escalation is audited, under an id of its own (its
+// verdict's), before its state becomes a tombstone, so an audit that
+// fails is retried with the acknowledgement. When nothing was open to
+// stop, an acknowledgement that names an alert is recorded by itself.
 func (w *Worker) HandleAck(ctx context.Context, ack Ack) error {
 	if ack.At.IsZero() {
 		ack.At = w.now()
@@ -105,53 +117,82 @@ func (w *Worker) HandleAck(ctx context.Context, ack Ack) error {
 		log.Warn("acknowledgement for a person without notify configuration")
 		return nil
 	}
-	keys, err := w.st.State.Keys(ctx, escFilter(ack.Household, ack.Person))
-	if err != nil {
-		return fmt.Errorf("escalations of %s/%s: %w", ack.Household, ack.Person, err)
+	link := ack.Channel == notify.AckChannel
+	var rec notify.Record
+	looked := false
+	lookup := func() error {
+		if looked || ack.AlertID == "" {
+			return nil
+		}
+		looked = true
+		var err error
+		if rec, err = w.LookupAlert(ctx, ack.AlertID); err != nil && !errors.Is(err, notify.ErrNoRecord) {
+			return fmt.Errorf("acknowledgement of alert %s: %w", ack.AlertID, err)
+		}
+		return nil
+	}
+	var keys []string
+	if link {
+		// The delivery record says which verdict the alert was about.
+		if err := lookup(); err != nil {
+			return err
+		}
+		if rec.VerdictID == "" {
+			rec.VerdictID = ack.VerdictID
+		}
+		if rec.VerdictID != "" {
+			keys = []string{escKey(ack.Household, ack.Person, rec.VerdictID)}
+		}
+	} else {
+		var err error
+		if keys, err = w.st.State.Keys(ctx, escFilter(ack.Household, ack.Person)); err != nil {
+			return fmt.Errorf("escalations of %s/%s: %w", ack.Household, ack.Person, err)
+		}
 	}
 	recorded := false
 	for _, k := range keys {
-		e, err := w.stopEscalation(ctx, k, ack)
+		e, err := w.stopEscalation(ctx, k, ack, func(e *route.Escalation) error {
+			id := ack.AlertID
+			if !link {
+				id = event.AlertID(e.VerdictID, ack.Recipient, notify.ChannelSMS, 0)
+			}
+			return w.audit(ctx, event.Alert{V: event.Version, ID: id, VerdictID: e.VerdictID, Household: ack.Household, Person: ack.Person,
+				Recipient: ack.Recipient, RecipientKind: event.RecipientContact, Channel: ack.Channel, Urgent: true,
+				Step: e.Step, Status: event.AlertAcknowledged, At: ack.At.UTC()})
+		})
 		if err != nil {
 			return err
 		}
 		if e == nil {
 			continue
 		}
-		id := ack.AlertID
-		if id == "" {
-			id = event.AlertID(e.VerdictID, ack.Recipient, notify.ChannelSMS, 0)
-		}
-		recorded = recorded || id == ack.AlertID
-		a := event.Alert{V: event.Version, ID: id, VerdictID: e.VerdictID, Household: ack.Household, Person: ack.Person,
-			Recipient: ack.Recipient, RecipientKind: event.RecipientContact, Channel: ack.Channel, Urgent: true,
-			Step: e.Step, Status: event.AlertAcknowledged, At: ack.At.UTC()}
-		if err := w.audit(ctx, a); err != nil {
-			return err
-		}
+		recorded = true
 		w.m.escalation.WithLabelValues("acknowledged").Inc()
 		log.Info("escalation stopped by acknowledgement", zap.String("verdict_id", e.VerdictID), zap.Int("step", e.Step), zap.String("via", ack.Channel))
 	}
-	if len(keys) == 0 && ack.AlertID == "" {
+	if recorded {
+		return nil
+	}
+	if ack.AlertID == "" {
 		log.Info("reply from a contact with no urgent alert open", zap.String("via", ack.Channel))
 		return nil
 	}
-	if !recorded && ack.AlertID != "" {
-		rec, err := w.LookupAlert(ctx, ack.AlertID)
-		if err != nil && !errors.Is(err, notify.ErrNoRecord) {
-			return err
-		}
-		a := event.Alert{V: event.Version, ID: ack.AlertID, VerdictID: rec.VerdictID, Household: ack.Household, Person: ack.Person,
-			Recipient: ack.Recipient, RecipientKind: event.RecipientContact, Channel: ack.Channel, Urgent: rec.Urgent,
-			Status: event.AlertAcknowledged, At: ack.At.UTC()}
-		return w.audit(ctx, a)
+	if err := lookup(); err != nil {
+		return err
 	}
-	return nil
+	if rec.VerdictID == "" {
+		rec.VerdictID = ack.VerdictID
+	}
+	a := event.Alert{V: event.Version, ID: ack.AlertID, VerdictID: rec.VerdictID, Household: ack.Household, Person: ack.Person,
+		Recipient: ack.Recipient, RecipientKind: event.RecipientContact, Channel: ack.Channel, Urgent: rec.Urgent,
+		Status: event.AlertAcknowledged, At: ack.At.UTC()}
+	return w.audit(ctx, a)
 }
 
-// stopEscalation replaces the escalation at key with its tombstone and
-// returns it, or nil when it is gone or stopped already.
-func (w *Worker) stopEscalation(ctx context.Context, key string, ack Ack) (*route.Escalation, error) {
+// stopEscalation calls audit with the escalation at key, then replaces it
+// with its tombstone and returns it; nil when it is gone or stopped
+// already. audit may run more than once (a step taken meanwhile).
+func (w *Worker) stopEscalation(ctx context.Context, key string, ack Ack, audit func(e *route.Escalation) error) (*route.Escalation, error) {
 	for range maxStateAttempts {
 		b, rev, err := w.st.State.Get(ctx, key)
 		if errors.Is(err, ErrNotFound) {
@@ -162,10 +203,16 @@ func (w *Worker) stopEscalation(ctx context.Context, key string, ack Ack) (*rout
 		}
 		var e escState
 		if err := json.Unmarshal(b, &e); err != nil {
-			return nil, w.st.State.Delete(ctx, key, rev)
+			if err := w.st.State.Delete(ctx, key, rev); err != nil {
+				return nil, fmt.Errorf("remove unreadable escalation %s: %w", key, err)
+			}
+			return nil, nil
 		}
 		if e.stopped() {
 			return nil, nil
+		}
+		if err := audit(&e.Escalation); err != nil {
+			return nil, err
 		}
 		tb, err := json.Marshal(e.tombstone(ack.At, ack.Recipient))
 		if err != nil {

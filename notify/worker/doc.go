@@ -17,8 +17,11 @@
 //     (sent, failed, retrying, suppressed) goes to the ALERTS audit. An
 //     escalation step's job whose escalation was acknowledged meanwhile
 //     (still in retries, say) is recorded as skipped instead.
-//   - "notify-ack" on ALERTS acknowledgements (event.AlertAckFilter): stop
-//     the person's open escalations and record who acknowledged.
+//   - "notify-ack" on ALERTS acknowledgements (event.AlertAckFilter): an
+//     acknowledgement link stops the escalation of its alert's verdict, an
+//     SMS reply every open escalation of the person; each is recorded on
+//     the audit before its state becomes a tombstone, which keeps the
+//     escalation from starting again (see [Worker.HandleAck]).
 //   - Timers: keys in the timers bucket start with their due time; every
 //     timer_interval each replica fires what is due (publish a released
 //     job, send a group summary, take an escalation step) and deletes the

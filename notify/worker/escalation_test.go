@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -131,4 +132,121 @@ func TestStepJobAfterAckIsSkipped(t *testing.T) {
 	if st := recordState(t, f.b, f.cfg, step); st != notify.StateSkipped {
 		t.Errorf("the reminder's record says %q, want skipped", st)
 	}
+}
+
+// twoUrgentLures routes two urgent lures from different senders, at 23:30
+// and 23:35, each starting an escalation.
+func twoUrgentLures(t *testing.T, f *fixture) (first, second *event.Verdict) {
+	t.Helper()
+	ctx := context.Background()
+	first = urgentVerdict("esc-first", jst(29, 23, 30))
+	second = handVerdict("esc-second", jst(29, 23, 35), event.LevelScam, "+818011110000",
+		[]event.Category{event.CategoryImpersonation, event.CategoryGiftCardDemand}, event.FlagGoToShop)
+	if err := f.w.HandleVerdict(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Set(jst(29, 23, 35))
+	if err := f.w.HandleVerdict(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	f.settle(t)
+	if n := escalationOpen(t, f); n != 2 {
+		t.Fatalf("%d escalations open, want 2", n)
+	}
+	return first, second
+}
+
+// TestLinkAckStopsOnlyItsEscalation: Yumi confirms the link in her alert
+// about the first lure. That stops the first lure's escalation, not the
+// second's, which she has not seen.
+func TestLinkAckStopsOnlyItsEscalation(t *testing.T) {
+	f := newFixture(t, jst(29, 23, 30), nil, escalationPeople())
+	first, second := twoUrgentLures(t, f)
+	f.clk.Set(jst(29, 23, 36))
+	link := worker.Ack{Household: "tanaka", Person: "hanako", Recipient: "yumi", Channel: notify.AckChannel,
+		AlertID: event.AlertID(first.ID, "yumi", notify.ChannelEmail, 0)}
+	if err := f.w.HandleAck(context.Background(), link); err != nil {
+		t.Fatal(err)
+	}
+	if n := escalationOpen(t, f); n != 1 {
+		t.Errorf("%d escalations open after the link, want 1 (the second lure's)", n)
+	}
+	escalationSteps(t, f)
+	steps := map[string]int{}
+	for _, d := range f.rec.Deliveries() {
+		if d.Alert.Step > 0 {
+			steps[d.Alert.VerdictID]++
+		}
+	}
+	if steps[first.ID] != 0 || steps[second.ID] != 3 {
+		t.Errorf("escalation steps delivered: first lure %d, second %d; want 0 and 3", steps[first.ID], steps[second.ID])
+	}
+	var acks []string
+	for _, a := range audits(t, f.b) {
+		if a.Status == event.AlertAcknowledged {
+			acks = append(acks, a.VerdictID)
+		}
+	}
+	if len(acks) != 1 || acks[0] != first.ID {
+		t.Errorf("acknowledged records for verdicts %v, want only %s", acks, first.ID)
+	}
+}
+
+// TestReplyAuditsEachEscalation: one SMS reply (as SMS ingest publishes
+// it, with an id of its own) stops both open escalations, and each is
+// audited under an id of its own, so that the stream keeps both.
+func TestReplyAuditsEachEscalation(t *testing.T) {
+	f := newFixture(t, jst(29, 23, 30), nil, escalationPeople())
+	first, second := twoUrgentLures(t, f)
+	reply := smsReply("kenji")
+	reply.AlertID = event.StableID(event.PrefixAlert, "ack", "twilio", "SMreply", "tanaka", "hanako", "kenji")
+	if err := f.w.HandleAck(context.Background(), reply); err != nil {
+		t.Fatal(err)
+	}
+	if n := escalationOpen(t, f); n != 0 {
+		t.Errorf("%d escalations open after the reply, want 0", n)
+	}
+	got := map[string]int{}
+	for _, a := range audits(t, f.b) {
+		if a.Status == event.AlertAcknowledged && a.Recipient == "kenji" {
+			got[a.VerdictID]++
+		}
+	}
+	if len(got) != 2 || got[first.ID] != 1 || got[second.ID] != 1 {
+		t.Errorf("acknowledged records by verdict = %v, want one for each of %s and %s", got, first.ID, second.ID)
+	}
+}
+
+// TestAckAuditFailureIsRetried: the audit of an acknowledgement fails.
+// The acknowledgement is handled again (the consume loop retries it) and
+// must then still be recorded, and the escalation stopped.
+func TestAckAuditFailureIsRetried(t *testing.T) {
+	f, h := newHookedFixture(t, jst(29, 23, 30), fixtureOpts{}, escalationPeople())
+	ctx := context.Background()
+	if err := f.w.HandleVerdict(ctx, urgentVerdict("esc-audit", jst(29, 23, 30))); err != nil {
+		t.Fatal(err)
+	}
+	f.settle(t)
+	var once atomic.Bool
+	h.bus.setBeforeAudit(func(a *event.Alert) error {
+		if a.Status == event.AlertAcknowledged && once.CompareAndSwap(false, true) {
+			return errInjected
+		}
+		return nil
+	})
+	f.clk.Set(jst(29, 23, 32))
+	if err := f.w.HandleAck(ctx, smsReply("kenji")); !errors.Is(err, errInjected) {
+		t.Fatalf("HandleAck(audit failing) = %v, want the injected error", err)
+	}
+	if err := f.w.HandleAck(ctx, smsReply("kenji")); err != nil {
+		t.Fatalf("HandleAck(again) = %v", err)
+	}
+	if n := countStatus(audits(t, f.b), "kenji", event.AlertAcknowledged); n != 1 {
+		t.Errorf("acknowledged records by the son = %d, want 1", n)
+	}
+	if n := escalationOpen(t, f); n != 0 {
+		t.Errorf("%d escalations open, want 0", n)
+	}
+	escalationSteps(t, f)
+	wantSent(t, f, "self/sms/person", "kenji/sms/contact", "yumi/email/contact")
 }

@@ -78,11 +78,31 @@ func (k *hookKV) Delete(ctx context.Context, key string, rev uint64) error {
 	return k.KV.Delete(ctx, key, rev)
 }
 
-// hookBus is the real bus with a hook after each published job.
+// hookBus is the real bus with a hook after each published job and one
+// before each audit record (which can fail it).
 type hookBus struct {
 	worker.Bus
 	mu           sync.Mutex
 	afterJobHook func(a *event.Alert)
+	auditHook    func(a *event.Alert) error
+}
+
+func (b *hookBus) setBeforeAudit(fn func(a *event.Alert) error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.auditHook = fn
+}
+
+func (b *hookBus) PublishAlert(ctx context.Context, a *event.Alert) (uint64, bool, error) {
+	b.mu.Lock()
+	h := b.auditHook
+	b.mu.Unlock()
+	if h != nil {
+		if err := h(a); err != nil {
+			return 0, false, err
+		}
+	}
+	return b.Bus.PublishAlert(ctx, a)
 }
 
 func (b *hookBus) setAfterJob(fn func(a *event.Alert)) {
