@@ -323,6 +323,14 @@ func (d *Deliverer) send(ctx context.Context, ch Channel, del *Delivery, rec Rec
 				}
 				break
 			}
+			if out.Status != event.AlertSent && (cur.Attempts > rec.Attempts || cur.State == StateSending && cur.Started.After(rec.Started)) {
+				// A newer attempt claimed the record (ours outlived its
+				// deadline) and is in flight or recorded its own failure.
+				// Our failure must not clear its claim, which would let a
+				// third attempt send alongside it; only a send overrides.
+				out.RecordErr = nil
+				break
+			}
 			rev = crev
 			continue
 		}
