@@ -59,7 +59,7 @@ func dueOf(key string) (time.Time, bool) {
 func (w *Worker) schedule(ctx context.Context, t timer) error {
 	b, err := json.Marshal(t)
 	if err != nil {
-		return err
+		return fmt.Errorf("schedule %s timer for %s: %w", t.Kind, t.Ref, err)
 	}
 	if _, err := w.st.Timers.Create(ctx, t.key(), b); err != nil && !errors.Is(err, ErrExists) {
 		return fmt.Errorf("schedule %s timer for %s: %w", t.Kind, t.Ref, err)
@@ -160,27 +160,30 @@ func (w *Worker) fireSummary(ctx context.Context, now time.Time, t timer) error 
 		return nil
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("summary of group %s: %w", t.Ref, err)
 	}
 	var g route.Group
 	if err := json.Unmarshal(b, &g); err != nil {
-		return w.st.State.Delete(ctx, key, rev)
+		if err := w.st.State.Delete(ctx, key, rev); err != nil {
+			return fmt.Errorf("remove unreadable group %s: %w", t.Ref, err)
+		}
+		return nil
 	}
 	if p, ok := w.dir.Lookup(t.Household, t.Person); ok {
 		for _, j := range route.Summary(now, &g, p) {
 			if !j.NotBefore.IsZero() {
 				if err := w.schedule(ctx, timer{Kind: timerRelease, Due: j.NotBefore, Household: j.Household, Person: j.Person, Ref: j.ID, Job: &j}); err != nil {
-					return err
+					return fmt.Errorf("summary of group %s: %w", t.Ref, err)
 				}
 				continue
 			}
 			if err := w.dispatch(ctx, &j); err != nil {
-				return err
+				return fmt.Errorf("summary of group %s: %w", t.Ref, err)
 			}
 		}
 	}
 	if err := w.st.State.Delete(ctx, key, rev); err != nil && !errors.Is(err, ErrConflict) {
-		return err
+		return fmt.Errorf("remove group %s: %w", t.Ref, err)
 	}
 	return nil
 }
