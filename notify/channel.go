@@ -115,10 +115,12 @@ type Channel interface {
 // Reconciler is implemented by channels that can find out afterwards
 // whether an attempt whose outcome is unknown (the process died during the
 // call, or the call timed out after the request was written) was accepted
-// by the provider. since is when that attempt started. found reports a
-// matching accepted message; its id is returned.
+// by the provider. [since, until] is that attempt's send window: from its
+// start, less the clock skew allowed, to its deadline; a message accepted
+// outside it is not the attempt's (a zero until is no upper bound). found
+// reports a matching accepted message; its id is returned.
 type Reconciler interface {
-	Reconcile(ctx context.Context, d *Delivery, since time.Time) (providerID string, found bool, err error)
+	Reconcile(ctx context.Context, d *Delivery, since, until time.Time) (providerID string, found bool, err error)
 }
 
 // ChannelFunc adapts a function to [Channel].

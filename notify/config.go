@@ -70,9 +70,10 @@ type Config struct {
 	Escalation EscalationDefaults `yaml:"escalation"`
 	// SMS shapes text messages.
 	SMS SMSConfig `yaml:"sms"`
-	// StaleAfter: a verdict on a message received (or, without that,
-	// screened) longer ago than this is recorded but alerts nobody, so a
-	// replay of old verdicts cannot wake a family. Default 24h.
+	// StaleAfter: a verdict on a message ingested (or, without that,
+	// received) longer ago than this is recorded but alerts nobody, so a
+	// replay of old verdicts cannot wake a family. Ingest time, not the
+	// sender's Date header, which a fraudster sets. Default 24h.
 	StaleAfter config.Duration `yaml:"stale_after"`
 	// Worker tunes the notify worker.
 	Worker WorkerConfig `yaml:"worker"`

@@ -122,8 +122,9 @@ type Deliverer struct {
 	Now func() time.Time
 	// SendTimeout bounds one provider call; default [DefaultSendTimeout].
 	SendTimeout time.Duration
-	// Skew is how far before an unknown attempt's start a reconciliation
-	// looks (clock difference with the provider); default ten seconds.
+	// Skew widens the window a reconciliation asks about, before an
+	// unknown attempt's start and after its end (clock difference with
+	// the provider); default ten seconds.
 	Skew time.Duration
 	// AfterSend and AfterRecord, when set, are called after the provider
 	// call returns and after its outcome is written. Tests use them to
@@ -199,7 +200,7 @@ func (d *Deliverer) Deliver(ctx context.Context, ch Channel, del *Delivery) Outc
 			fallthrough
 		case StateUnknown:
 			if rc, ok := ch.(Reconciler); ok {
-				pid, found, err := rc.Reconcile(ctx, del, rec.Started.Add(-d.skew()))
+				pid, found, err := rc.Reconcile(ctx, del, rec.Started.Add(-d.skew()), d.attemptEnd(rec))
 				if err != nil {
 					return Outcome{Status: event.AlertRetrying, Attempts: rec.Attempts,
 						Err: fmt.Errorf("reconcile alert %s: %w", id, classifyUnknown(err))}
@@ -236,6 +237,22 @@ func (d *Deliverer) skew() time.Duration {
 		return d.Skew
 	}
 	return 10 * time.Second
+}
+
+// attemptEnd is the latest moment the provider can have accepted the
+// attempt rec describes, with the clock skew allowed: its deadline while
+// it was in flight (the process died during the call), or when its
+// outcome was written (the call ended unsure). A message accepted later
+// belongs to a later alert.
+func (d *Deliverer) attemptEnd(rec Record) time.Time {
+	end := rec.Deadline
+	if end.IsZero() {
+		end = rec.At
+	}
+	if end.IsZero() {
+		return time.Time{}
+	}
+	return end.Add(d.skew())
 }
 
 func (d *Deliverer) begin(rec *Record, now time.Time) {

@@ -310,11 +310,13 @@ func delivery(n int) *notify.Delivery {
 // delivery.
 type reconciling struct {
 	*notifytest.Recorder
-	asked int
+	asked        int
+	since, until time.Time // the window of the last question
 }
 
-func (r *reconciling) Reconcile(_ context.Context, d *notify.Delivery, _ time.Time) (string, bool, error) {
+func (r *reconciling) Reconcile(_ context.Context, d *notify.Delivery, since, until time.Time) (string, bool, error) {
 	r.asked++
+	r.since, r.until = since, until
 	for i, x := range r.Deliveries() {
 		if x.Alert.ID == d.Alert.ID {
 			return fmt.Sprintf("rec-%d", i+1), true, nil
@@ -367,6 +369,40 @@ func TestDelivererStates(t *testing.T) {
 		out = dl.Deliver(ctx, rc, d)
 		if out.Status != event.AlertSent || out.Reconciled || rc.asked != 1 || rc.Len() != 1 {
 			t.Errorf("Deliver() again = %+v (asked %d, sent %d), want asked once, not found, sent once", out, rc.asked, rc.Len())
+		}
+	})
+
+	// The provider is asked about the attempt's own send window only, so
+	// a later alert with the same text is not taken for it: up to the
+	// deadline of an attempt that died in flight, up to the written
+	// outcome of one that ended unsure; each widened by the skew.
+	t.Run("reconciliation window", func(t *testing.T) {
+		const skew = 5 * time.Second
+		started := now.Add(-time.Hour)
+		for _, tt := range []struct {
+			name      string
+			rec       notify.Record
+			wantUntil time.Time
+		}{
+			{"died in flight", notify.Record{State: notify.StateSending, Attempts: 1, Started: started, Deadline: started.Add(40 * time.Second), At: started},
+				started.Add(40*time.Second + skew)},
+			{"ended unsure", notify.Record{State: notify.StateUnknown, Attempts: 1, Started: started, At: started.Add(12 * time.Second)},
+				started.Add(12*time.Second + skew)},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				store := notifytest.NewMemStore()
+				rc := &reconciling{Recorder: &notifytest.Recorder{}}
+				d := delivery(5)
+				tt.rec.AlertID = d.Alert.ID
+				store.Put(d.Alert.ID, tt.rec)
+				out := (&notify.Deliverer{Store: store, Now: clock, Skew: skew}).Deliver(ctx, rc, d)
+				if rc.asked != 1 || out.Status != event.AlertSent || rc.Len() != 1 {
+					t.Fatalf("Deliver() = %+v (asked %d, sent %d), want asked once, then sent", out, rc.asked, rc.Len())
+				}
+				if want := started.Add(-skew); !rc.since.Equal(want) || !rc.until.Equal(tt.wantUntil) {
+					t.Errorf("asked about [%s, %s], want [%s, %s]", rc.since, rc.until, want, tt.wantUntil)
+				}
+			})
 		}
 	})
 

@@ -114,6 +114,6 @@ type wrappedReconciler struct {
 	rc notify.Reconciler
 }
 
-func (p *wrappedReconciler) Reconcile(ctx context.Context, d *notify.Delivery, since time.Time) (string, bool, error) {
-	return p.rc.Reconcile(ctx, d, since)
+func (p *wrappedReconciler) Reconcile(ctx context.Context, d *notify.Delivery, since, until time.Time) (string, bool, error) {
+	return p.rc.Reconcile(ctx, d, since, until)
 }

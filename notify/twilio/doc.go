@@ -25,11 +25,10 @@
 // timeout after the request was written is marked unsure, and the next
 // attempt first asks Twilio ([SMS.Reconcile], [Voice.Reconcile]) whether
 // the message or call exists, because Twilio has no idempotency key. Of
-// the matches created since the attempt began, the earliest is taken.
-// [SMS.ReconcileWindow] and [Voice.ReconcileWindow] also take the end of
-// the attempt's send window (the delivery record's deadline) and never
-// take a message or call created after it for the attempt's: a later text
-// with the same words, or any later call, to the same number.
+// the matches created within the attempt's send window (from its start,
+// less the clock skew allowed, to the delivery record's deadline), the
+// earliest is taken; a later text with the same words, or any later call,
+// to the same number is never taken for the attempt's.
 //
 // Imports: notify, twilio-go (client, rest/api/v2010), zap and the
 // standard library.

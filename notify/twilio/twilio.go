@@ -399,11 +399,11 @@ func (s *SMS) Send(ctx context.Context, d *notify.Delivery) (string, error) {
 const reconcilePage = 20
 
 // created reports when Twilio created a listed message or call, and
-// whether that lies in the send window [since, deadline] (no upper bound
-// when deadline is zero). Twilio dates are whole seconds, so since counts
+// whether that lies in the send window [since, until] (no upper bound
+// when until is zero). Twilio dates are whole seconds, so since counts
 // from the start of its second. A missing or unreadable date is never in
 // the window: an item that cannot be placed is not taken for ours.
-func created(date *string, since, deadline time.Time) (time.Time, bool) {
+func created(date *string, since, until time.Time) (time.Time, bool) {
 	if date == nil {
 		return time.Time{}, false
 	}
@@ -411,7 +411,7 @@ func created(date *string, since, deadline time.Time) (time.Time, bool) {
 	if err != nil {
 		return time.Time{}, false
 	}
-	if t.Before(since.Truncate(time.Second)) || !deadline.IsZero() && t.After(deadline) {
+	if t.Before(since.Truncate(time.Second)) || !until.IsZero() && t.After(until) {
 		return time.Time{}, false
 	}
 	return t, true
@@ -431,22 +431,13 @@ func (e *earliest) offer(sid string, at time.Time) {
 }
 
 // Reconcile looks for a message to d's number with d's exact text created
-// at or after since among the most recent ones, and returns the SID of
-// the earliest. It has no upper bound: a later alert with the same text
-// (the person's template is the same for every verdict) could be taken
-// for the attempt being reconciled when that attempt never reached
-// Twilio. Callers that know when the attempt ended use
-// [SMS.ReconcileWindow].
-func (s *SMS) Reconcile(ctx context.Context, d *notify.Delivery, since time.Time) (string, bool, error) {
-	return s.ReconcileWindow(ctx, d, since, time.Time{})
-}
-
-// ReconcileWindow is [SMS.Reconcile] for an attempt whose send window is
-// [since, deadline] (the delivery record's start, less the clock skew
-// allowed, and its deadline): only a message created within it is the
-// attempt's. A message created after the deadline is a later alert and is
-// never returned. A zero deadline is no upper bound.
-func (s *SMS) ReconcileWindow(ctx context.Context, d *notify.Delivery, since, deadline time.Time) (string, bool, error) {
+// within [since, until] (the delivery record's start, less the clock skew
+// allowed, and its deadline) among the most recent ones, and returns the
+// SID of the earliest. A message created after until is a later alert
+// with the same words (the person's template is the same for every
+// verdict) and is never taken for this attempt. A zero until is no upper
+// bound.
+func (s *SMS) Reconcile(ctx context.Context, d *notify.Delivery, since, until time.Time) (string, bool, error) {
 	if err := needPhone(nameSMS, d); err != nil {
 		return "", false, err
 	}
@@ -466,7 +457,7 @@ func (s *SMS) ReconcileWindow(ctx context.Context, d *notify.Delivery, since, de
 		if m.Sid == nil || *m.Sid == "" || m.Body == nil || *m.Body != d.Message.SMS {
 			continue
 		}
-		if at, ok := created(m.DateCreated, since, deadline); ok {
+		if at, ok := created(m.DateCreated, since, until); ok {
 			best.offer(*m.Sid, at)
 		}
 	}
@@ -532,20 +523,12 @@ func (v *Voice) Send(ctx context.Context, d *notify.Delivery) (string, error) {
 	return *call.Sid, nil
 }
 
-// Reconcile looks for a call from our number to d's number created at or
-// after since, and returns the SID of the earliest. It has no upper bound:
-// a call lists no text, so any later call to the same contact (another
-// verdict's, an escalation step's) could be taken for the attempt being
-// reconciled when that attempt never reached Twilio. Callers that know
-// when the attempt ended use [Voice.ReconcileWindow].
-func (v *Voice) Reconcile(ctx context.Context, d *notify.Delivery, since time.Time) (string, bool, error) {
-	return v.ReconcileWindow(ctx, d, since, time.Time{})
-}
-
-// ReconcileWindow is [Voice.Reconcile] for an attempt whose send window
-// is [since, deadline]: only a call created within it is the attempt's.
-// A zero deadline is no upper bound.
-func (v *Voice) ReconcileWindow(ctx context.Context, d *notify.Delivery, since, deadline time.Time) (string, bool, error) {
+// Reconcile looks for a call from our number to d's number created
+// within [since, until] and returns the SID of the earliest. A call lists
+// no text, so the upper bound is what keeps a later call to the same
+// contact (another verdict's, an escalation step's) from being taken for
+// this attempt. A zero until is no upper bound.
+func (v *Voice) Reconcile(ctx context.Context, d *notify.Delivery, since, until time.Time) (string, bool, error) {
 	if err := needPhone(nameVoice, d); err != nil {
 		return "", false, err
 	}
@@ -562,7 +545,7 @@ func (v *Voice) ReconcileWindow(ctx context.Context, d *notify.Delivery, since, 
 		if c.Sid == nil || *c.Sid == "" {
 			continue
 		}
-		if at, ok := created(c.DateCreated, since, deadline); ok {
+		if at, ok := created(c.DateCreated, since, until); ok {
 			best.offer(*c.Sid, at)
 		}
 	}

@@ -244,7 +244,7 @@ func TestReconcile(t *testing.T) {
 	c := newClient(t, fake)
 	d := notifytest.NewDelivery(notify.Destination{Phone: recipient}, notify.ChannelSMS, 1)
 	since := time.Now().Add(-time.Minute)
-	if _, found, err := c.SMS().Reconcile(context.Background(), d, since); err != nil || found {
+	if _, found, err := c.SMS().Reconcile(context.Background(), d, since, time.Time{}); err != nil || found {
 		t.Fatalf("Reconcile() before any send = %v, %v, want not found", found, err)
 	}
 	sid, err := c.SMS().Send(context.Background(), d)
@@ -253,14 +253,14 @@ func TestReconcile(t *testing.T) {
 	}
 	other := notifytest.NewDelivery(notify.Destination{Phone: recipient}, notify.ChannelSMS, 2)
 	other.Message.SMS = "another alert"
-	if _, found, err := c.SMS().Reconcile(context.Background(), other, since); err != nil || found {
+	if _, found, err := c.SMS().Reconcile(context.Background(), other, since, time.Time{}); err != nil || found {
 		t.Errorf("Reconcile(different text) = %v, %v, want not found", found, err)
 	}
-	got, found, err := c.SMS().Reconcile(context.Background(), d, since)
+	got, found, err := c.SMS().Reconcile(context.Background(), d, since, time.Time{})
 	if err != nil || !found || got != sid {
 		t.Errorf("Reconcile() = %q, %v, %v, want %q, true", got, found, err, sid)
 	}
-	if _, found, _ := c.SMS().Reconcile(context.Background(), d, time.Now().Add(time.Hour)); found {
+	if _, found, _ := c.SMS().Reconcile(context.Background(), d, time.Now().Add(time.Hour), time.Time{}); found {
 		t.Error("Reconcile(since after the send) found the message")
 	}
 
@@ -275,19 +275,19 @@ func TestReconcile(t *testing.T) {
 		t.Fatalf("Send() timing out after Twilio accepted = %v, want an unsure timeout", err)
 	}
 	fake.SetMode(notifytest.TwilioAccept)
-	if _, found, err := c.SMS().Reconcile(context.Background(), slow, since); err != nil || !found {
+	if _, found, err := c.SMS().Reconcile(context.Background(), slow, since, time.Time{}); err != nil || !found {
 		t.Errorf("Reconcile(the timed-out message) = %v, %v, want found", found, err)
 	}
 
 	vd := notifytest.NewDelivery(notify.Destination{Phone: recipient}, notify.ChannelVoice, 4)
-	if _, found, err := c.Voice().Reconcile(context.Background(), vd, since); err != nil || found {
+	if _, found, err := c.Voice().Reconcile(context.Background(), vd, since, time.Time{}); err != nil || found {
 		t.Fatalf("Voice().Reconcile() before any call = %v, %v", found, err)
 	}
 	csid, err := c.Voice().Send(context.Background(), vd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, found, err := c.Voice().Reconcile(context.Background(), vd, since); err != nil || !found || got != csid {
+	if got, found, err := c.Voice().Reconcile(context.Background(), vd, since, time.Time{}); err != nil || !found || got != csid {
 		t.Errorf("Voice().Reconcile() = %q, %v, %v, want %q", got, found, err, csid)
 	}
 }
@@ -305,13 +305,6 @@ func TestTwiMLIsBounded(t *testing.T) {
 	}
 }
 
-// reconciler is the window-bounded reconciliation both Twilio channels
-// offer.
-type reconciler interface {
-	Reconcile(ctx context.Context, d *notify.Delivery, since time.Time) (string, bool, error)
-	ReconcileWindow(ctx context.Context, d *notify.Delivery, since, deadline time.Time) (string, bool, error)
-}
-
 // A record whose attempt died an hour ago without reaching Twilio must not
 // take a later text or call to the same number for its own: the person
 // template's text is the same for every verdict, and a call carries no
@@ -326,7 +319,7 @@ func TestReconcileIgnoresLaterSendsToTheSameNumber(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
 		channel string
-		rc      reconciler
+		rc      notify.Reconciler
 		send    func(context.Context, *notify.Delivery) (string, error)
 	}{
 		{"sms", notify.ChannelSMS, c.SMS(), c.SMS().Send},
@@ -341,11 +334,11 @@ func TestReconcileIgnoresLaterSendsToTheSameNumber(t *testing.T) {
 			if _, err := tt.send(context.Background(), later); err != nil {
 				t.Fatalf("Send(later) = %v", err)
 			}
-			if sid, found, err := tt.rc.ReconcileWindow(context.Background(), ours, since, deadline); err != nil || found {
-				t.Errorf("ReconcileWindow(an hour ago) = %q, %v, %v, want not found: the later send is not ours", sid, found, err)
+			if sid, found, err := tt.rc.Reconcile(context.Background(), ours, since, deadline); err != nil || found {
+				t.Errorf("Reconcile(an hour ago) = %q, %v, %v, want not found: the later send is not ours", sid, found, err)
 			}
-			if _, found, err := tt.rc.ReconcileWindow(context.Background(), ours, since, time.Now().Add(time.Minute)); err != nil || !found {
-				t.Errorf("ReconcileWindow(a window holding the send) = %v, %v, want found", found, err)
+			if _, found, err := tt.rc.Reconcile(context.Background(), ours, since, time.Now().Add(time.Minute)); err != nil || !found {
+				t.Errorf("Reconcile(a window holding the send) = %v, %v, want found", found, err)
 			}
 		})
 	}
@@ -384,18 +377,18 @@ func TestReconcileFindsOursBeforeALaterSend(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name string
-		rc   reconciler
+		rc   notify.Reconciler
 		d    *notify.Delivery
 		want string
 	}{
 		{"sms", c.SMS(), ours, smsSID},
 		{"voice", c.Voice(), oursCall, callSID},
 	} {
-		if got, found, err := tt.rc.ReconcileWindow(context.Background(), tt.d, since, deadline); err != nil || !found || got != tt.want {
-			t.Errorf("%s ReconcileWindow() = %q, %v, %v, want ours %q", tt.name, got, found, err, tt.want)
+		if got, found, err := tt.rc.Reconcile(context.Background(), tt.d, since, deadline); err != nil || !found || got != tt.want {
+			t.Errorf("%s Reconcile() = %q, %v, %v, want ours %q", tt.name, got, found, err, tt.want)
 		}
 		// Without an upper bound the first match after since is ours too.
-		if got, found, err := tt.rc.Reconcile(context.Background(), tt.d, since); err != nil || !found || got != tt.want {
+		if got, found, err := tt.rc.Reconcile(context.Background(), tt.d, since, time.Time{}); err != nil || !found || got != tt.want {
 			t.Errorf("%s Reconcile() = %q, %v, %v, want ours %q", tt.name, got, found, err, tt.want)
 		}
 	}

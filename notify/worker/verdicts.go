@@ -63,7 +63,7 @@ func (w *Worker) HandleVerdict(ctx context.Context, v *event.Verdict) error {
 	}
 	if plan.Stale {
 		w.m.verdicts.WithLabelValues("stale").Inc()
-		log.Info("stale verdict, nobody alerted", zap.Time("received_at", v.ReceivedAt))
+		log.Info("stale verdict, nobody alerted", zap.Time("ingested_at", v.IngestedAt), zap.Time("received_at", v.ReceivedAt))
 		return w.auditAll(ctx, plan.Suppressed)
 	}
 
