@@ -168,8 +168,9 @@ func (e *Engine) fold(sc *scratch, mask uint8, src string) {
 // undisguise finds Latin tokens whose look-alike skeleton is a brand token
 // ("amaz0n", "arnazon", "app1e") and writes the brand word in their place.
 // Only tokens holding a digit, one of @$!| or the pairs rn and vv can be
-// disguises, so it jumps from one such spot to the next (bytes.IndexAny
-// and Index are vectorised) instead of reading every token.
+// disguises, so it jumps from one such spot to the next (a table lookup
+// per byte, and the vectorised bytes.Index for the pairs) instead of
+// reading every token.
 func (e *Engine) undisguise(sc *scratch, mask uint8, from int) {
 	for pos := from; pos < len(sc.text.Out); {
 		out := sc.text.Out
@@ -201,7 +202,13 @@ func (e *Engine) undisguise(sc *scratch, mask uint8, from int) {
 // nextOdd returns the index of the next byte that can make a token a
 // disguise (a digit, @, $, !, |, or the start of rn or vv), or -1.
 func nextOdd(b []byte) int {
-	k := bytes.IndexAny(b, "0123456789@$!|")
+	k := -1
+	for i, c := range b {
+		if oddBytes[c] {
+			k = i
+			break
+		}
+	}
 	for _, pair := range [...]string{"rn", "vv"} {
 		end := len(b)
 		if k >= 0 {
@@ -213,6 +220,15 @@ func nextOdd(b []byte) int {
 	}
 	return k
 }
+
+// oddBytes are the single bytes nextOdd looks for. bytes.IndexAny would
+// build the same table on every call.
+var oddBytes = func() (t [256]bool) {
+	for _, c := range "0123456789@$!|" {
+		t[c] = true
+	}
+	return t
+}()
 
 var tokenBytes = func() (t [256]bool) {
 	for c := 'a'; c <= 'z'; c++ {

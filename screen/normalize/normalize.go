@@ -101,7 +101,7 @@ func (t *Text) Append(src string, base int32) {
 			f.put(tb, r, asciiChars[c:c+1], cls, s, e, src[i:])
 			continue
 		}
-		r, w := utf8.DecodeRuneInString(src[i:])
+		r, w := decodeRune(src, i)
 		s, e := base+int32(i), base+int32(i+w)
 		i += w
 		ent, ok := tb.lookup(r)
@@ -379,4 +379,20 @@ func (t *Text) Replace(s, e int, repl string) {
 	for i := s; i < s+len(repl); i++ {
 		t.Start[i], t.End[i] = os, oe
 	}
+}
+
+// decodeRune is utf8.DecodeRuneInString(src[i:]) with the three-byte
+// sequences of kana, kanji and full-width forms decoded inline: the
+// standard function's multi-byte path is not inlined, and Japanese text
+// is almost all three-byte runes. Lead bytes E1–EC and EE–EF take any
+// continuation byte; E0 (overlong forms) and ED (surrogates) need the
+// checks the standard function makes, so it decodes them.
+func decodeRune(src string, i int) (rune, int) {
+	if c := src[i]; c >= 0xE1 && c <= 0xEF && c != 0xED && i+2 < len(src) {
+		c1, c2 := src[i+1], src[i+2]
+		if c1&0xC0 == 0x80 && c2&0xC0 == 0x80 {
+			return rune(c&0x0F)<<12 | rune(c1&0x3F)<<6 | rune(c2&0x3F), 3
+		}
+	}
+	return utf8.DecodeRuneInString(src[i:])
 }

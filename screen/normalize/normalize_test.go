@@ -262,3 +262,27 @@ func TestASCIIChars(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeRune compares the inline three-byte decoder with the standard
+// one on every lead byte from E0 to EF followed by every pair of bytes,
+// valid or not, and at every truncation.
+func TestDecodeRune(t *testing.T) {
+	for c := 0xE0; c <= 0xEF; c++ {
+		for c1 := 0; c1 < 256; c1++ {
+			for c2 := 0; c2 < 256; c2++ {
+				s := string([]byte{byte(c), byte(c1), byte(c2)})
+				for _, in := range []string{s, "x" + s, s[:2]} {
+					i := len(in) - len(s)
+					if i < 0 {
+						i = 0
+					}
+					r, w := decodeRune(in, i)
+					wr, ww := utf8.DecodeRuneInString(in[i:])
+					if r != wr || w != ww {
+						t.Fatalf("decodeRune(% x, %d) = %U, %d, want %U, %d", in, i, r, w, wr, ww)
+					}
+				}
+			}
+		}
+	}
+}
