@@ -15,15 +15,7 @@ import (
 // once; a rule limited to the text must not quote the hit of that keyword
 // in the subject, which only the other rule reads.
 func TestRuleFieldsBoundEvidence(t *testing.T) {
-	fsys := fstest.MapFS{}
-	for _, name := range []string{"brands.yaml", "core.yaml"} {
-		data, err := fs.ReadFile(configs.Rules, "rules/"+name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fsys["rules/"+name] = &fstest.MapFile{Data: data}
-	}
-	fsys["rules/tt.yaml"] = &fstest.MapFile{Data: []byte(`pack: tt
+	e := engineWithPack(t, `pack: tt
 version: "1"
 language: en
 description: field-bound rules
@@ -41,15 +33,7 @@ rules:
     explain: {ja: テスト, en: test}
     all: [[zorblax], [quintor]]
     match: [a zorblax and a quintor]
-`)}
-	set, err := rules.LoadFS(fsys, "rules", "rules")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := screen.New(set, screen.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	v := e.Screen(&event.Message{ID: "f", Channel: event.ChannelEmail, Direction: event.DirectionIn,
 		Subject: "zorblax", Text: "a zorblax and a quintor"})
 	var found bool
@@ -65,4 +49,28 @@ rules:
 	if !found {
 		t.Fatalf("tt.text_only did not fire: %+v", v.Reasons)
 	}
+}
+
+// engineWithPack returns an engine of the shipped brands and core packs
+// and the pack given as YAML.
+func engineWithPack(t *testing.T, pack string) *screen.Engine {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	for _, name := range []string{"brands.yaml", "core.yaml"} {
+		data, err := fs.ReadFile(configs.Rules, "rules/"+name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys["rules/"+name] = &fstest.MapFile{Data: data}
+	}
+	fsys["rules/tt.yaml"] = &fstest.MapFile{Data: []byte(pack)}
+	set, err := rules.LoadFS(fsys, "rules", "rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := screen.New(set, screen.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

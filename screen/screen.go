@@ -347,14 +347,16 @@ func senderField(f uint8) sender.Field {
 	return sender.FieldText
 }
 
-// term of a hit for rule ri, or -1.
-func (e *Engine) termOf(h hitRec, ri int) int8 {
+// termsOf is the set of rule ri's keyword lists a hit belongs to (a bit
+// per list; one keyword may stand in several lists), or 0.
+func (e *Engine) termsOf(h hitRec, ri int) uint32 {
+	var m uint32
 	for _, ps := range e.patterns[h.pat].postings {
 		if int(ps.rule) == ri && ps.term >= 0 {
-			return ps.term
+			m |= 1 << ps.term
 		}
 	}
-	return -1
+	return m
 }
 
 func (e *Engine) evalRule(sc *scratch, msg *event.Message, ri int) {
@@ -373,7 +375,7 @@ func (e *Engine) evalRule(sc *scratch, msg *event.Message, ri int) {
 	// a field this one does not read).
 	sc.window = sc.window[:0]
 	for _, h := range sc.recs {
-		if cr.fields&h.field != 0 && e.termOf(h, ri) >= 0 {
+		if cr.fields&h.field != 0 && e.termsOf(h, ri) != 0 {
 			sc.window = append(sc.window, h)
 		}
 	}
@@ -384,9 +386,9 @@ func (e *Engine) evalRule(sc *scratch, msg *event.Message, ri int) {
 	// Quote the longest keyword of a set that starts where the chosen one
 	// does ("送ってください", not "送って").
 	for i := range best {
-		t := e.termOf(best[i], ri)
+		t := e.termsOf(best[i], ri)
 		for _, h := range sc.window {
-			if h.start == best[i].start && h.end > best[i].end && h.field == best[i].field && e.termOf(h, ri) == t {
+			if h.start == best[i].start && h.end > best[i].end && h.field == best[i].field && e.termsOf(h, ri)&t != 0 {
 				best[i].end = h.end
 			}
 		}
@@ -405,9 +407,8 @@ func (e *Engine) bestWindow(sc *scratch, ri int) []hitRec {
 		var got uint32
 		picked := hs[:0:0]
 		for _, h := range hs {
-			t := e.termOf(h, ri)
-			if got&(1<<t) == 0 {
-				got |= 1 << t
+			if t := e.termsOf(h, ri); t&^got != 0 {
+				got |= t
 				picked = append(picked, h)
 			}
 		}
@@ -427,7 +428,7 @@ func (e *Engine) bestWindow(sc *scratch, ri int) []hitRec {
 			if int(hs[j].start-hs[i].start) > utf8.UTFMax*within {
 				break
 			}
-			got |= 1 << e.termOf(hs[j], ri)
+			got |= e.termsOf(hs[j], ri)
 			if got == cr.all {
 				end := hs[j].end
 				for k := i; k <= j; k++ {
