@@ -16,7 +16,8 @@
 //  2. One automaton scan (package match) finds every keyword of every rule
 //     and every brand name at once, so cost does not grow with the rule
 //     count. Regular expressions run only where one of their literal
-//     prefilter keywords occurred.
+//     prefilter keywords occurred, and when their matches are bounded in
+//     length only near those hits.
 //  3. Keyword rules are decided from the hits (an AND of alternatives,
 //     optionally within a window, vetoed by unless-keywords); the built-in
 //     analysers look at URLs (package urls), the sender (package sender),

@@ -113,6 +113,8 @@ type crule struct {
 	all      uint32 // mask with one bit per term
 	fields   uint8
 	re       *regexp.Regexp
+	reSpan   int  // longest match of re in bytes, or -1: search whole fields
+	reLines  bool // re has line anchors: its search windows are whole lines
 	analyzer string
 	reason   event.Explained
 }
@@ -235,6 +237,9 @@ func New(set *rules.Set, opts Options) (*Engine, error) {
 					if err == nil {
 						cr.re, err = regexp.Compile(src)
 					}
+					if err == nil {
+						cr.reSpan, cr.reLines, err = regexSpan(src)
+					}
 					if err != nil {
 						problems = append(problems, fmt.Sprintf("%s: regex: %v", where, err))
 						continue
@@ -330,6 +335,66 @@ func (e *Engine) Rules() []*rules.Rule {
 // foldRegex rewrites the literals of a regular expression into folded form
 // (lower case, katakana, no long-vowel marks ...) because expressions run on
 // folded text.
+// maxRegexSpan is the longest match, in runes, for which evalRegex
+// searches only near the prefilter's hits; a regex that can match more is
+// searched through the whole field.
+const maxRegexSpan = 1024
+
+// regexSpan returns the most bytes a match of the regular expression src
+// can span, or -1 when that is unbounded (a star, a plus, an open repeat),
+// over maxRegexSpan runes, or when src anchors at the start or end of the
+// text, which only a whole field has. lines reports line anchors (^ and $
+// in multi-line mode).
+func regexSpan(src string) (span int, lines bool, err error) {
+	re, err := syntax.Parse(src, syntax.Perl)
+	if err != nil {
+		return 0, false, err
+	}
+	var runes func(*syntax.Regexp) int
+	runes = func(r *syntax.Regexp) int {
+		switch r.Op {
+		case syntax.OpLiteral:
+			return len(r.Rune)
+		case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+			return 1
+		case syntax.OpCapture, syntax.OpQuest:
+			return runes(r.Sub[0])
+		case syntax.OpStar, syntax.OpPlus, syntax.OpBeginText, syntax.OpEndText:
+			return -1
+		case syntax.OpBeginLine, syntax.OpEndLine:
+			lines = true
+			return 0
+		case syntax.OpRepeat:
+			n := runes(r.Sub[0])
+			if r.Max < 0 || n < 0 {
+				return -1
+			}
+			return min(n*r.Max, maxRegexSpan+1)
+		case syntax.OpConcat, syntax.OpAlternate:
+			total := 0
+			for _, sub := range r.Sub {
+				n := runes(sub)
+				if n < 0 {
+					return -1
+				}
+				if r.Op == syntax.OpConcat {
+					total = min(total+n, maxRegexSpan+1)
+				} else {
+					total = max(total, n)
+				}
+			}
+			return total
+		default: // \b, \B and the empty match
+			return 0
+		}
+	}
+	n := runes(re)
+	if n < 0 || n > maxRegexSpan {
+		return -1, false, nil
+	}
+	return n * utf8.UTFMax, lines, nil
+}
+
 func foldRegex(src string) (string, error) {
 	re, err := syntax.Parse(src, syntax.Perl)
 	if err != nil {

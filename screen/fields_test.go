@@ -53,7 +53,7 @@ rules:
 
 // engineWithPack returns an engine of the shipped brands and core packs
 // and the pack given as YAML.
-func engineWithPack(t *testing.T, pack string) *screen.Engine {
+func engineWithPack(t testing.TB, pack string) *screen.Engine {
 	t.Helper()
 	fsys := fstest.MapFS{}
 	for _, name := range []string{"brands.yaml", "core.yaml"} {

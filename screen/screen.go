@@ -67,6 +67,7 @@ type scratch struct {
 	codeFld   []uint8
 	disguises []disguise
 	window    []hitRec
+	spans     [][2]int
 }
 
 func newScratch(nrules int) *scratch {
@@ -348,10 +349,15 @@ func senderField(f uint8) sender.Field {
 }
 
 // termsOf is the set of rule ri's keyword lists a hit belongs to (a bit
-// per list; one keyword may stand in several lists), or 0.
+// per list; one keyword may stand in several lists), or 0. A pattern's
+// postings are in rule order (New adds them rule by rule), so the walk
+// stops past ri.
 func (e *Engine) termsOf(h hitRec, ri int) uint32 {
 	var m uint32
 	for _, ps := range e.patterns[h.pat].postings {
+		if int(ps.rule) > ri {
+			break
+		}
 		if int(ps.rule) == ri && ps.term >= 0 {
 			m |= 1 << ps.term
 		}
@@ -497,14 +503,85 @@ func (e *Engine) evalRegex(sc *scratch, ri int) {
 		if cr.fields&f.mask == 0 {
 			continue
 		}
-		loc := cr.re.FindIndex(sc.text.Out[f.start:f.end])
-		if loc == nil || loc[0] == loc[1] {
+		start, end, ok := e.findRegex(sc, ri, f)
+		if !ok {
 			continue
 		}
-		os, oe, q := sc.quote(f, f.start+loc[0], f.start+loc[1])
+		os, oe, q := sc.quote(f, start, end)
 		sc.fire(fired{rule: ri, field: fieldNames[f.mask], start: os, end: oe, evidence: q})
 		return
 	}
+}
+
+// findRegex finds rule ri's regex in field f of the folded text. A regex
+// whose matches span at most cr.reSpan bytes is searched only in windows
+// reaching that far around its prefilter's hits (a match holding a hit
+// lies in one), so a long mail that names the prefilter once costs a short
+// search instead of a pass over the whole mail. Each window is widened to
+// a place where the regex's assertions read the same as in the whole
+// field (see widen), so every match found in a window is a match in the
+// field. Other regexes search the whole field.
+func (e *Engine) findRegex(sc *scratch, ri int, f *fieldSpan) (start, end int, ok bool) {
+	cr := &e.rules[ri]
+	out := sc.text.Out
+	if cr.reSpan < 0 {
+		loc := cr.re.FindIndex(out[f.start:f.end])
+		if loc == nil || loc[0] == loc[1] {
+			return 0, 0, false
+		}
+		return f.start + loc[0], f.start + loc[1], true
+	}
+	pre := uint32(1) << (cr.nterms - 1)
+	wins := sc.spans[:0]
+	for _, h := range sc.recs {
+		if int(h.start) < f.start || int(h.end) > f.end || e.termsOf(h, ri)&pre == 0 {
+			continue
+		}
+		lo, hi := widen(out, f.start, f.end, int(h.start)-cr.reSpan, int(h.end)+cr.reSpan, cr.reLines)
+		wins = append(wins, [2]int{lo, hi})
+	}
+	sc.spans = wins
+	slices.SortFunc(wins, func(a, b [2]int) int { return a[0] - b[0] })
+	for i := 0; i < len(wins); {
+		lo, hi := wins[i][0], wins[i][1]
+		for i++; i < len(wins) && wins[i][0] <= hi; i++ {
+			hi = max(hi, wins[i][1])
+		}
+		if loc := cr.re.FindIndex(out[lo:hi]); loc != nil && loc[0] != loc[1] {
+			return lo + loc[0], lo + loc[1], true
+		}
+	}
+	return 0, 0, false
+}
+
+// widen clamps [lo, hi) to the field [fs, fe) and moves its ends outward
+// to places where a regex sees the same context as in the whole field:
+// for a regex with line anchors, the start of a line and the end of one;
+// otherwise rune boundaries next to a byte that is not an ASCII word
+// character, which is all \b and \B look at (Go's \b is ASCII: any
+// other rune reads as a non-word, as does the edge of the text).
+func widen(out []byte, fs, fe, lo, hi int, lines bool) (int, int) {
+	lo, hi = max(lo, fs), min(hi, fe)
+	if lines {
+		for lo > fs && out[lo-1] != '\n' {
+			lo--
+		}
+		for hi < fe && out[hi] != '\n' {
+			hi++
+		}
+		return lo, hi
+	}
+	for lo > fs && (out[lo]&0xC0 == 0x80 || isASCIIWord(out[lo-1])) {
+		lo--
+	}
+	for hi < fe && (out[hi]&0xC0 == 0x80 || isASCIIWord(out[hi])) {
+		hi++
+	}
+	return lo, hi
+}
+
+func isASCIIWord(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 func (sc *scratch) fire(f fired) {

@@ -10,7 +10,10 @@
 //     characters, and `unless:` keywords that veto the rule;
 //   - regular-expression rules: `regex:` with the literal `prefilter:`
 //     keywords that must occur before the expression is tried, optionally
-//     with `any:`/`all:` keywords that must occur as well;
+//     with `any:`/`all:` keywords that must occur as well. Every match
+//     should contain a prefilter keyword: an expression whose matches are
+//     bounded in length (no `*`, `+` or open `{n,}`) is tried only near the
+//     prefilter's hits, which keeps long mails cheap;
 //   - analyser rules: `analyzer:` gives a weight, category and explanation to
 //     a signal of a built-in analyser (look-alike domains, sender mismatch,
 //     call-back numbers, gift-card codes).
