@@ -20,7 +20,7 @@ const (
 // endpoint, status class, fixed reasons and outcomes.
 type metrics struct {
 	requests  *prometheus.CounterVec   // endpoint, code (2xx..5xx)
-	published *prometheus.CounterVec   // endpoint, outcome (new, duplicate)
+	published *prometheus.CounterVec   // endpoint, result (new, duplicate), as IMAP's
 	rejected  *prometheus.CounterVec   // endpoint, reason
 	unknown   *prometheus.CounterVec   // endpoint
 	acks      prometheus.Counter       //
@@ -41,8 +41,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"endpoint", "code"}),
 		published: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "published_total",
-			Help: "SMS published to INBOUND, by endpoint and outcome (new, duplicate).",
-		}, []string{"endpoint", "outcome"}),
+			Help: "SMS published to INBOUND, by endpoint and result (new, duplicate).",
+		}, []string{"endpoint", "result"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "rejected_total",
 			Help: "Requests refused, by endpoint and reason.",
