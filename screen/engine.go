@@ -8,6 +8,7 @@ import (
 	"regexp/syntax"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -395,6 +396,28 @@ func regexSpan(src string) (span int, lines bool, err error) {
 	return n * utf8.UTFMax, lines, nil
 }
 
+// foldLiteral folds a literal of a regular expression as the text is
+// folded. normalize.String trims the ends, but in a literal such as the
+// "for " of `for \$\d` the space separates words; folded text keeps one
+// space between words, so edge whitespace becomes one space.
+func foldLiteral(lit string) string {
+	core := strings.TrimFunc(lit, unicode.IsSpace)
+	if core == "" {
+		if lit == "" {
+			return ""
+		}
+		return " "
+	}
+	f := normalize.String(core)
+	if core != strings.TrimLeftFunc(lit, unicode.IsSpace) {
+		f += " "
+	}
+	if core != strings.TrimRightFunc(lit, unicode.IsSpace) {
+		f = " " + f
+	}
+	return f
+}
+
 func foldRegex(src string) (string, error) {
 	re, err := syntax.Parse(src, syntax.Perl)
 	if err != nil {
@@ -404,7 +427,7 @@ func foldRegex(src string) (string, error) {
 	walk = func(r *syntax.Regexp) {
 		switch r.Op {
 		case syntax.OpLiteral:
-			r.Rune = []rune(normalize.String(string(r.Rune)))
+			r.Rune = []rune(foldLiteral(string(r.Rune)))
 			r.Flags &^= syntax.FoldCase
 			if len(r.Rune) == 0 {
 				r.Op = syntax.OpEmptyMatch

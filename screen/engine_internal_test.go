@@ -41,3 +41,11 @@ func TestPostingsInRuleOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestFoldLiteral(t *testing.T) {
+	for in, want := range map[string]string{"zorblax ": "zorblax ", " For ": " for ", "Ａ Ｂ": "a b", "  ": " ", "": "", "円分": "円分", "\tx": " x"} {
+		if got := foldLiteral(in); got != want {
+			t.Errorf("foldLiteral(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
