@@ -19,7 +19,7 @@
 //     prefilter keywords occurred, and when their matches are bounded in
 //     length only near those hits.
 //  3. Keyword rules are decided from the hits (an AND of alternatives,
-//     optionally within a window, vetoed by unless-keywords); the built-in
+//     optionally within a window, vetoed by unless-keywords near them); the built-in
 //     analysers look at URLs (package urls), the sender (package sender),
 //     call-back numbers (package phone) and, in messages the person sends,
 //     gift-card codes (package giftcode). Rule packs give every analyser

@@ -348,6 +348,38 @@ func senderField(f uint8) sender.Field {
 	return sender.FieldText
 }
 
+// nearUnless reports whether one of rule ri's unless-keywords occurs in
+// field within unlessReach characters of the span [start, end).
+func (e *Engine) nearUnless(sc *scratch, ri int, field uint8, start, end int) bool {
+	out := sc.text.Out
+	for _, u := range sc.recs {
+		if u.field != field || !e.isUnless(u, ri) {
+			continue
+		}
+		lo, hi := int(u.end), start // the gap between them, either way round
+		if int(u.start) >= end {
+			lo, hi = end, int(u.start)
+		}
+		if hi <= lo || hi-lo <= unlessReach*utf8.UTFMax && runeCount(out[lo:hi]) <= unlessReach {
+			return true
+		}
+	}
+	return false
+}
+
+// isUnless reports whether a hit is one of rule ri's unless-keywords.
+func (e *Engine) isUnless(h hitRec, ri int) bool {
+	for _, ps := range e.patterns[h.pat].postings {
+		if int(ps.rule) > ri {
+			break
+		}
+		if int(ps.rule) == ri && ps.term == termUnless {
+			return true
+		}
+	}
+	return false
+}
+
 // termsOf is the set of rule ri's keyword lists a hit belongs to (a bit
 // per list; one keyword may stand in several lists), or 0. A pattern's
 // postings are in rule order (New adds them rule by rule), so the walk
@@ -365,9 +397,17 @@ func (e *Engine) termsOf(h hitRec, ri int) uint32 {
 	return m
 }
 
+// unlessReach is how near, in characters, an unless-keyword must be to
+// one of a rule's keywords to veto it. A veto is local so that a lure
+// cannot silence a rule by quoting a warning somewhere else in the text
+// ("※ギフト券の番号は第三者に教えないでください" under a demand for them),
+// while a genuine warning, whose keywords stand next to its own "never",
+// stays vetoed.
+const unlessReach = 30
+
 func (e *Engine) evalRule(sc *scratch, msg *event.Message, ri int) {
 	cr := &e.rules[ri]
-	if sc.veto[ri] || !cr.r.AppliesTo(msg.Channel, msg.Direction) {
+	if !cr.r.AppliesTo(msg.Channel, msg.Direction) {
 		return
 	}
 	if cr.nterms == 0 || sc.mask[ri] != cr.all {
@@ -378,12 +418,23 @@ func (e *Engine) evalRule(sc *scratch, msg *event.Message, ri int) {
 		return
 	}
 	// Collect this rule's hits (a hit recorded for another rule may lie in
-	// a field this one does not read).
+	// a field this one does not read), less those an unless-keyword near
+	// them vetoes.
 	sc.window = sc.window[:0]
+	var got uint32
 	for _, h := range sc.recs {
-		if cr.fields&h.field != 0 && e.termsOf(h, ri) != 0 {
-			sc.window = append(sc.window, h)
+		if cr.fields&h.field == 0 {
+			continue
 		}
+		t := e.termsOf(h, ri)
+		if t == 0 || sc.veto[ri] && e.nearUnless(sc, ri, h.field, int(h.start), int(h.end)) {
+			continue
+		}
+		got |= t
+		sc.window = append(sc.window, h)
+	}
+	if got != cr.all {
+		return
 	}
 	best := e.bestWindow(sc, ri)
 	if best == nil {
@@ -506,6 +557,9 @@ func (e *Engine) evalRegex(sc *scratch, ri int) {
 		start, end, ok := e.findRegex(sc, ri, f)
 		if !ok {
 			continue
+		}
+		if sc.veto[ri] && e.nearUnless(sc, ri, f.mask, start, end) {
+			return
 		}
 		os, oe, q := sc.quote(f, start, end)
 		sc.fire(fired{rule: ri, field: fieldNames[f.mask], start: os, end: oe, evidence: q})

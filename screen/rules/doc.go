@@ -7,7 +7,9 @@
 //
 //   - keyword rules: `any:` (one set of alternatives) or `all:` (an AND of
 //     such sets), optionally within a proximity window of `within`
-//     characters, and `unless:` keywords that veto the rule;
+//     characters, and `unless:` keywords that veto the rule's keywords
+//     within 30 characters of them (a warning quoted elsewhere in a lure
+//     does not silence the rule);
 //   - regular-expression rules: `regex:` with the literal `prefilter:`
 //     keywords that must occur before the expression is tried, optionally
 //     with `any:`/`all:` keywords that must occur as well. Every match
