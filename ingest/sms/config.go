@@ -20,6 +20,11 @@ const (
 	DefaultPerMinute      = 60
 	DefaultBurst          = 20
 	DefaultReplayWindow   = 5 * time.Minute
+	// DefaultMessageAgeWindow is the replay window of sources that sign
+	// the body alone (template forwarders): it bounds the age of the
+	// message's own, signed time field, and so must allow for the
+	// forwarder's retries.
+	DefaultMessageAgeWindow = 48 * time.Hour
 	// MaxBatch is the largest number of messages one request may carry.
 	MaxBatch = 100
 )
@@ -168,7 +173,11 @@ type AuthConfig struct {
 	// ReplayWindow is how far the timestamp may be from now, either way.
 	// Default 5m. Keep the INBOUND duplicate window (nats.streams
 	// .duplicates) at least this long, so that a replayed request inside
-	// the window is dropped as a duplicate.
+	// the window is dropped as a duplicate (the configuration check says
+	// so). Without a timestamp header (template forwarders sign the body
+	// alone) it bounds the message's own time field instead, which the
+	// signature covers: default 48h, to allow for the forwarder's retries,
+	// and a message without a time is refused.
 	ReplayWindow config.Duration `yaml:"replay_window"`
 }
 
@@ -247,6 +256,9 @@ func (s *SourceConfig) defaults(rl RateLimit) {
 		}
 		if a.ReplayWindow == 0 {
 			a.ReplayWindow = config.Duration(DefaultReplayWindow)
+			if a.TimestampHeader == "" {
+				a.ReplayWindow = config.Duration(DefaultMessageAgeWindow)
+			}
 		}
 	}
 	if s.Format == FormatTemplate {

@@ -32,10 +32,9 @@ func (s *Server) handleInbound(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, ep, "", rejectf(http.StatusNotFound, reasonSource, "unknown source"))
 		return
 	}
-	if !src.limiter.Allow() {
-		s.reject(w, ep, src.name, rejectf(http.StatusTooManyRequests, reasonRateLimited, "rate limit exceeded, retry later"))
-		return
-	}
+	// Authenticate before charging the source's rate limit: source names
+	// are in the URL, so unsigned requests must not spend the tokens of
+	// the genuine forwarder and hold its messages back with 429s.
 	body, rj := s.readBody(w, r)
 	if rj != nil {
 		s.reject(w, ep, src.name, rj)
@@ -44,6 +43,10 @@ func (s *Server) handleInbound(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	if rj := src.auth.check(r, body, now); rj != nil {
 		s.reject(w, ep, src.name, rj)
+		return
+	}
+	if !src.limiter.Allow() {
+		s.reject(w, ep, src.name, rejectf(http.StatusTooManyRequests, reasonRateLimited, "rate limit exceeded, retry later"))
 		return
 	}
 	var (
@@ -83,6 +86,12 @@ func (s *Server) handleInbound(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		msgs[i] = m
+		if src.maxAge > 0 {
+			if rj := checkAge(in.at, now, src.maxAge); rj != nil {
+				s.reject(w, ep, src.name, rj)
+				return
+			}
+		}
 	}
 	res, rj := s.publishAll(r.Context(), ep, msgs)
 	if rj != nil {
@@ -90,6 +99,20 @@ func (s *Server) handleInbound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, okBody{Status: "ok", Messages: res})
+}
+
+// checkAge refuses a message of a source that signs the body alone when
+// its own time, which the signature covers, is missing or further than
+// window from now: without a signed timestamp, that time is what stops a
+// captured request from being replayed for ever.
+func checkAge(at, now time.Time, window time.Duration) *rejection {
+	if at.IsZero() {
+		return rejectf(http.StatusForbidden, reasonStale, "a message signed without a timestamp header needs its time field")
+	}
+	if d := now.Sub(at); d > window || d < -window {
+		return rejectf(http.StatusForbidden, reasonStale, "message time outside the replay window")
+	}
+	return nil
 }
 
 // sourceFor finds the source a request names in its path or in

@@ -373,8 +373,11 @@ func TestTemplate(t *testing.T) {
 		name, body string
 		status     int
 	}{
-		{"numbers as strings", `{"from":"+817011112222","text":"こんにちは","receivedStamp":"1764464000000","sim":"sim1"}`, 200},
-		{"no time", `{"from":"+817011112222","text":"こんにちは2"}`, 200},
+		{"numbers as strings", `{"from":"+817011112222","text":"こんにちは","receivedStamp":"1796029000000","sim":"sim1"}`, 200},
+		// The body alone is signed: its time is what refuses a replay.
+		{"no time", `{"from":"+817011112222","text":"こんにちは2"}`, 403},
+		{"a month old", `{"from":"+817011112222","text":"こんにちは3","receivedStamp":1793437200000}`, 403},
+		{"two days ahead", `{"from":"+817011112222","text":"こんにちは4","receivedStamp":1796205600000}`, 403},
 		{"no text", `{"from":"+817011112222"}`, 400},
 		{"no sender", `{"text":"差出人なし"}`, 400},
 		{"text not a string", `{"from":"+817011112222","text":{"a":1}}`, 400},

@@ -91,6 +91,7 @@ type source struct {
 	device  string // E.164 of device_number, or ""
 	tmpl    TemplateConfig
 	auth    authenticator
+	maxAge  time.Duration // body-only HMAC: how far the signed message time may be from now; 0: unchecked
 	limiter *rate.Limiter
 }
 
@@ -201,6 +202,9 @@ func newSource(sc SourceConfig) (*source, error) {
 			return nil, fmt.Errorf("auth.secret: %w", err)
 		}
 		src.auth = newHMACAuth(sc.Format, key, sc.Auth)
+		if sc.Auth.TimestampHeader == "" {
+			src.maxAge = sc.Auth.ReplayWindow.Std()
+		}
 	case AuthBearer:
 		tok, err := sc.Auth.Token.Resolve()
 		if err != nil {
