@@ -17,10 +17,16 @@ import (
 // Defaults applied by [DefaultConfig] and to every zero field of a [Config]
 // before it is validated or used.
 const (
-	DefaultName            = "scamscreen"
-	DefaultServerName      = "scamscreen"
-	DefaultMaxAge          = 90 * 24 * time.Hour
-	DefaultDuplicates      = 2 * time.Minute
+	DefaultName       = "scamscreen"
+	DefaultServerName = "scamscreen"
+	DefaultMaxAge     = 90 * 24 * time.Hour
+	// DefaultDuplicates is the Nats-Msg-Id duplicate window. Exactly-once
+	// holds only inside it: a re-publish of the same id after the window
+	// (an IMAP reconnect after backoff, an SMS provider replaying a
+	// webhook, a redelivery after a restart) is stored again. It must stay
+	// at least as long as those, and at least the SMS replay windows; the
+	// cost is server memory per id seen in the window.
+	DefaultDuplicates      = 20 * time.Minute
 	DefaultReplicas        = 1
 	DefaultRawInlineLimit  = 256 << 10
 	MaxRawInlineLimit      = 512 << 10 // base64 makes it 683 KiB, under the 1 MiB max_payload
@@ -141,7 +147,9 @@ type StreamsConfig struct {
 	// the embedded server supports only 1.
 	Replicas int `yaml:"replicas,omitempty"`
 	// Duplicates is the window in which a second publish with the same
-	// message id is dropped. It must be shorter than MaxAge.
+	// message id is dropped (default [DefaultDuplicates]); exactly-once
+	// holds only inside it, so keep it at least as long as the SMS replay
+	// windows and IMAP reconnect backoff. It must be shorter than MaxAge.
 	Duplicates config.Duration `yaml:"duplicates,omitempty"`
 	// Overrides replace the limits above for single streams, keyed by
 	// stream name (INBOUND, VERDICTS, ALERTS, DEADLETTER); zero fields

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -15,7 +16,7 @@ import (
 
 func TestDefaultConfig(t *testing.T) {
 	c := DefaultConfig()
-	if c.Streams.MaxAge != config.Duration(90*24*time.Hour) || c.Streams.Replicas != 1 || c.Streams.Duplicates != config.Duration(2*time.Minute) ||
+	if c.Streams.MaxAge != config.Duration(90*24*time.Hour) || c.Streams.Replicas != 1 || c.Streams.Duplicates != config.Duration(20*time.Minute) ||
 		c.RawInlineLimit != 256<<10 || c.Name != "scamscreen" || c.Embedded.ServerName != "scamscreen" {
 		t.Errorf("DefaultConfig() = %+v, want the documented defaults", c)
 	}
@@ -149,9 +150,9 @@ func TestLimits(t *testing.T) {
 		stream string
 		want   StreamLimits
 	}{
-		{"VERDICTS", StreamLimits{MaxAge: config.Duration(48 * time.Hour), MaxBytes: 1 << 30, Replicas: 1, Duplicates: config.Duration(2 * time.Minute)}},
-		{"DEADLETTER", StreamLimits{MaxAge: config.Duration(365 * 24 * time.Hour), MaxBytes: 1 << 30, Replicas: 1, Duplicates: config.Duration(2 * time.Minute)}},
-		{"INBOUND", StreamLimits{MaxAge: config.Duration(48 * time.Hour), MaxBytes: 10 << 30, Replicas: 3, Duplicates: config.Duration(2 * time.Minute)}},
+		{"VERDICTS", StreamLimits{MaxAge: config.Duration(48 * time.Hour), MaxBytes: 1 << 30, Replicas: 1, Duplicates: config.Duration(20 * time.Minute)}},
+		{"DEADLETTER", StreamLimits{MaxAge: config.Duration(365 * 24 * time.Hour), MaxBytes: 1 << 30, Replicas: 1, Duplicates: config.Duration(20 * time.Minute)}},
+		{"INBOUND", StreamLimits{MaxAge: config.Duration(48 * time.Hour), MaxBytes: 10 << 30, Replicas: 3, Duplicates: config.Duration(20 * time.Minute)}},
 	}
 	for _, tt := range tests {
 		if got := s.Limits(tt.stream); got != tt.want {
@@ -269,5 +270,31 @@ func TestRedactURL(t *testing.T) {
 		if got := redactURL(tt.in); got != tt.want {
 			t.Errorf("redactURL(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// The example configuration documents the duplicate window an operator
+// copies; it must not be shorter than the default, which covers the SMS
+// replay windows, IMAP reconnect backoff and restarts.
+func TestExampleConfigDuplicatesWindow(t *testing.T) {
+	if DefaultDuplicates < 20*time.Minute {
+		t.Errorf("DefaultDuplicates = %s, want at least 20m: exactly-once holds only inside the window", DefaultDuplicates)
+	}
+	raw, err := os.ReadFile("../../configs/scamscreen.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		NATS struct {
+			Streams struct {
+				Duplicates config.Duration `yaml:"duplicates"`
+			} `yaml:"streams"`
+		} `yaml:"nats"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("yaml.Unmarshal(example) = %v", err)
+	}
+	if got := time.Duration(doc.NATS.Streams.Duplicates); got < DefaultDuplicates {
+		t.Errorf("example nats.streams.duplicates = %s, want at least the default %s", got, DefaultDuplicates)
 	}
 }

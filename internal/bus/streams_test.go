@@ -34,7 +34,7 @@ func TestEnsureStreams(t *testing.T) {
 		if got.Storage != jetstream.FileStorage || got.Retention != jetstream.LimitsPolicy || got.Discard != jetstream.DiscardOld ||
 			got.MaxAge != bus.DefaultMaxAge || got.MaxBytes != -1 || got.Replicas != 1 || got.Duplicates != bus.DefaultDuplicates ||
 			!cmp.Equal(got.Subjects, want.Subjects) {
-			t.Errorf("stream %s config = %+v, want file storage, limits, discard old, 90 days, unlimited bytes, R1, 2m duplicates, subjects %v",
+			t.Errorf("stream %s config = %+v, want file storage, limits, discard old, 90 days, unlimited bytes, R1, default duplicates, subjects %v",
 				spec.Name, got, want.Subjects)
 		}
 	}
