@@ -50,6 +50,11 @@ func (w *Worker) session(ctx context.Context, a *Account, spec folderSpec, log *
 	}
 	defer cn.logout()
 	f := &folder{w: w, a: a, spec: spec, cn: cn, log: log, key: CheckpointKey{Mailbox: a.ID, Folder: spec.name}}
+	// Whatever ends the session (a publish error, a dropped connection,
+	// shutdown), keep what JetStream already acknowledged: otherwise it is
+	// published again after the reconnect, as new mail once the backoff
+	// outlasts the stream's duplicate window.
+	defer f.saveOnExit(ctx)
 	// EXAMINE opens the folder read-only: nothing this session does can
 	// change the user's flags.
 	var sel *goimap.SelectData
@@ -198,6 +203,23 @@ func (f *folder) save(ctx context.Context) error {
 			f.cp, f.dirty = other, false
 			return nil
 		}
+	}
+}
+
+// exitSaveTimeout bounds the checkpoint save at the end of a session.
+const exitSaveTimeout = 5 * time.Second
+
+// saveOnExit saves progress not yet saved when a session ends. It runs
+// after ctx may have ended, so it uses a context of its own. LastUID only
+// ever covers acknowledged mail, so saving it mid-batch is safe.
+func (f *folder) saveOnExit(ctx context.Context) {
+	if !f.dirty {
+		return
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), exitSaveTimeout)
+	defer cancel()
+	if err := f.save(sctx); err != nil {
+		f.log.Warn("cannot save the checkpoint at the end of the session", zap.Uint32("last_uid", f.cp.LastUID), zap.Error(err))
 	}
 }
 
