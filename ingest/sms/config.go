@@ -142,7 +142,10 @@ type SourceConfig struct {
 	// DeviceNumber is the number of the phone the forwarder runs on, used
 	// when a payload does not say it (SMS Gateway's recipient is null
 	// without the READ_PHONE_STATE permission; template forwarders
-	// usually send only the sender). Any form [Normalize] accepts.
+	// usually send only the sender), and the only person the source may
+	// publish for: a message naming another protected number is refused
+	// (404), so one phone's credential cannot speak for another household.
+	// Required for format smsgateway. Any form [Normalize] accepts.
 	// Default: none.
 	DeviceNumber string `yaml:"device_number"`
 	// Auth says how requests prove they come from this source. Required.
@@ -209,6 +212,22 @@ func DefaultConfig() Config {
 	var c Config
 	c.defaults()
 	return c
+}
+
+// ReplayWindows returns, by source index, the replay window of every
+// source that signs requests with a timestamp header (defaults applied).
+// A request replayed inside it passes the signature check, so the INBOUND
+// duplicate window must be at least as long for JetStream to drop it.
+func (c Config) ReplayWindows() map[int]time.Duration {
+	c.Sources = append([]SourceConfig(nil), c.Sources...)
+	c.defaults()
+	out := map[int]time.Duration{}
+	for i, s := range c.Sources {
+		if s.Auth.Kind == AuthHMAC && s.Auth.TimestampHeader != "" {
+			out[i] = s.Auth.ReplayWindow.Std()
+		}
+	}
+	return out
 }
 
 // defaults fills the zero fields of c and of its sources.
@@ -304,13 +323,17 @@ func (c Config) Validate() error {
 	} else if c.Twilio.Enabled() {
 		p.Add("public_url", "required when twilio is enabled: Twilio signs the URL it calls")
 	}
-	if c.MaxBodySize < 1<<10 || c.MaxBodySize > 16<<20 {
-		p.Add("max_body_size", "must be between 1KiB and 16MiB")
+	// The text of a message is published inline; far beyond 512KiB it
+	// would not fit a NATS message and the request would fail with 500.
+	if c.MaxBodySize < 1<<10 || c.MaxBodySize > 512<<10 {
+		p.Add("max_body_size", "must be between 1KiB and 512KiB")
 	}
+	// Twilio gives up after 15s counted from its connect; the TLS
+	// handshake and headers (up to 5s) come before this timeout starts.
 	if c.RequestTimeout < config.Duration(100*time.Millisecond) {
 		p.Add("request_timeout", "must be at least 100ms")
-	} else if c.Twilio.Enabled() && c.RequestTimeout.Std() > 14*time.Second {
-		p.Add("request_timeout", "must stay below Twilio's 15s limit (at most 14s)")
+	} else if c.Twilio.Enabled() && c.RequestTimeout.Std() > 10*time.Second {
+		p.Add("request_timeout", "must leave room in Twilio's 15s limit (at most 10s)")
 	}
 	c.RateLimit.validate(p.At("rate_limit"))
 	seen := make(map[string]int, len(c.Sources))
@@ -354,6 +377,10 @@ func (s SourceConfig) validate(p *config.Problems) {
 		if _, ok := Normalize(s.DeviceNumber); !ok {
 			p.Add("device_number", "not a phone number in E.164 or Japanese national form")
 		}
+	} else if s.Format == FormatSMSGateway {
+		// Its payloads name the phone's own number only with the
+		// READ_PHONE_STATE permission (and not before 2026 at all).
+		p.Add("device_number", "required for format smsgateway: the number of the phone it runs on")
 	}
 	a, ap := s.Auth, p.At("auth")
 	switch a.Kind {
@@ -394,6 +421,9 @@ func (s SourceConfig) validate(p *config.Problems) {
 			}
 		case event.DirectionOut:
 			// From falls back to device_number; checked per message.
+			if t.To == "" {
+				tp.Add("to", "required for direction out: the field with the recipient")
+			}
 		default:
 			tp.Add("direction", "%q is not in or out", t.Direction)
 		}

@@ -73,10 +73,10 @@ sources:
 	}
 	want := []string{
 		`listen: want host:port, such as 127.0.0.1:8088`,
-		`max_body_size: must be between 1KiB and 16MiB`,
+		`max_body_size: must be between 1KiB and 512KiB`,
 		`public_url: give the base URL only: no query, fragment or user`,
 		`rate_limit.per_minute: must be positive`,
-		`request_timeout: must stay below Twilio's 15s limit (at most 14s)`,
+		`request_timeout: must leave room in Twilio's 15s limit (at most 10s)`,
 		`sources[0].auth.kind: "token" is not hmac or bearer`,
 		`sources[0].device_number: not a phone number in E.164 or Japanese national form`,
 		`sources[0].format: "xml" is not scamscreen, smsgateway or template`,
@@ -93,6 +93,7 @@ sources:
 		`sources[2].auth.token: required for kind bearer`,
 		`sources[2].template: only for format template`,
 		`sources[3].auth.secret: required for kind hmac`,
+		`sources[3].device_number: required for format smsgateway: the number of the phone it runs on`,
 		`sources[3].name: "feed" is also the name of sources[2]`,
 		`sources[4].name: required`,
 		`sources[4].template.to: set to, or the source's device_number, so incoming messages reach a person`,
@@ -151,5 +152,21 @@ func TestNewReadsSecrets(t *testing.T) {
 	bad.TLS = sms.TLSConfig{CertFile: "/nonexistent.pem", KeyFile: "/nonexistent.key"}
 	if _, err := sms.New(bad, directory(t), &fakePub{}, sms.Options{}); err == nil || !strings.Contains(err.Error(), "tls") {
 		t.Errorf("New() with missing certificate = %v, want a tls error", err)
+	}
+}
+
+// TestConfigTemplateOutNeedsTo: an outgoing template message names its
+// recipient in a field; without one every request would be refused.
+func TestConfigTemplateOutNeedsTo(t *testing.T) {
+	src := `sources:
+  - name: sent
+    format: template
+    auth: {kind: bearer, token: {env: Z}}
+    template: {direction: out}
+`
+	cfg := sms.DefaultConfig()
+	err := config.Decode(strings.NewReader(src), "sms.yaml", &cfg)
+	if err == nil || !strings.Contains(err.Error(), "sources[0].template.to: required for direction out") {
+		t.Errorf("Decode() = %v, want template.to required", err)
 	}
 }

@@ -291,9 +291,10 @@ func TestSMSGateway(t *testing.T) {
 		{"pre-2026 payload with phoneNumber only",
 			`{"event":"sms:received","payload":{"messageId":"x","message":"やあ2","phoneNumber":"+817011112222","receivedAt":"2026-11-30T10:00:00.000+09:00"}}`,
 			200, "hanako", event.DirectionIn},
+		// The gateway runs on hanako's phone: it cannot speak for jiro.
 		{"recipient names another person",
 			`{"event":"sms:received","payload":{"message":"やあ3","sender":"+817011112222","recipient":"+818098765432"}}`,
-			200, "jiro", event.DirectionIn},
+			404, "", ""},
 		{"sent with text is outgoing",
 			`{"event":"sms:sent","payload":{"message":"わかりました","sender":null,"recipient":"+817011112222","sentAt":"2026-11-30T10:00:00.000+09:00"}}`,
 			200, "hanako", event.DirectionOut},
@@ -407,5 +408,21 @@ func TestTemplateMapping(t *testing.T) {
 	m := msgs[0]
 	if m.Direction != event.DirectionOut || m.From.Addr != hanakoE164 || m.To[0].Addr != "+817011112222" || m.ID != event.SMSID("forwarder", "17") {
 		t.Errorf("message = %+v, want hanako's outgoing SMS with id from msg.n", m)
+	}
+}
+
+// TestForgedRequestsDoNotSpendRateLimit: source names are in the URL, so
+// unsigned requests must not use up the genuine forwarder's tokens.
+func TestForgedRequestsDoNotSpendRateLimit(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	for range sms.DefaultBurst + 5 {
+		req, _ := http.NewRequest(http.MethodPost, e.ts.URL+"/sms/inbound/"+srcPhone.Name, strings.NewReader("{}"))
+		if r := e.do(t, req); r.Status != http.StatusForbidden {
+			t.Fatalf("unsigned request = %d, want 403", r.Status)
+		}
+	}
+	body := []byte(`{"direction":"in","from":"+815031842976","to":"090-1234-5678","body":"x","source_id":"r1"}`)
+	if r := e.source(t, srcPhone, body); r.Status != http.StatusOK {
+		t.Fatalf("genuine request after forged ones = %d (%s), want 200", r.Status, r.Body)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twilio/twilio-go/client"
 	"go.uber.org/zap"
+	"golang.org/x/net/netutil"
 	"golang.org/x/time/rate"
 
 	"github.com/scamscreen/scamscreen/event"
@@ -34,6 +35,7 @@ const (
 	shutdownGrace    = 5 * time.Second // on top of the request timeout
 	readHeaderBound  = 5 * time.Second
 	idleConnLifetime = 60 * time.Second
+	maxConns         = 1024 // open connections the listener accepts at once
 )
 
 // AckPublisher publishes a trusted contact's acknowledgement (an
@@ -248,6 +250,10 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	addr := ln.Addr()
 	s.addr.Store(&addr)
+	// Timeouts bound each connection; this bounds how many there are, so
+	// a listener exposed without a proxy cannot be made to hold thousands
+	// of slow bodies at once.
+	ln = netutil.LimitListener(ln, maxConns)
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: readHeaderBound,
@@ -418,6 +424,11 @@ func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 // readBody reads the request body, refusing more than the configured
 // maximum.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *rejection) {
+	// MaxBytesReader marks the connection for closing through the server's
+	// own ResponseWriter, which statusWriter would hide.
+	if sw, ok := w.(*statusWriter); ok {
+		w = sw.ResponseWriter
+	}
 	if r.ContentLength > s.maxBody {
 		return nil, rejectf(http.StatusRequestEntityTooLarge, reasonTooLarge, "body too large")
 	}
@@ -472,6 +483,13 @@ func (s *Server) resolve(in incoming, label, idSpace, device string, now time.Ti
 	owner, ok := s.dir.Lookup(selfNum)
 	if !ok || owner.IsContact() {
 		rj := rejectf(http.StatusNotFound, reasonUnknown, "unknown number")
+		rj.phone = selfNum
+		return nil, rj
+	}
+	// A forwarder on a phone speaks for that phone only: its credential
+	// must not publish into another person's (or household's) stream.
+	if device != "" && selfNum != device {
+		rj := rejectf(http.StatusNotFound, reasonUnknown, "number not served by this source")
 		rj.phone = selfNum
 		return nil, rj
 	}

@@ -147,6 +147,13 @@ func (c *Config) Validate() error {
 	p.Merge("screening.thresholds", c.Screening.Thresholds.Validate())
 	p.Merge("ingest.imap", c.Ingest.IMAP.Validate())
 	p.Merge("ingest.sms", c.Ingest.SMS.Validate())
+	dup := c.NATS.Streams.Limits(event.StreamInbound).Duplicates.Std()
+	for i, w := range c.Ingest.SMS.ReplayWindows() {
+		if w > dup {
+			p.Add(fmt.Sprintf("ingest.sms.sources[%d].auth.replay_window", i),
+				"%s is longer than the INBOUND duplicate window (%s): a request replayed in between would be stored twice; shorten it or raise nats.streams.duplicates", w, dup)
+		}
+	}
 	p.Merge("notify", c.Notify.Validate())
 
 	households := map[string]int{}

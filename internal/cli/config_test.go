@@ -32,6 +32,7 @@ func TestConfigMistakes(t *testing.T) {
 		{"admin-listen.yaml", []string{"admin.listen", "everywhere"}},
 		{"two-problems.yaml", []string{"language", "time_zone"}},
 		{"sms-without-twilio.yaml", []string{"notify.twilio", "by sms"}},
+		{"replay-window.yaml", []string{"ingest.sms.sources[0].auth.replay_window", "longer than the INBOUND duplicate window (2m0s)"}},
 		{"contact-without-name.yaml", []string{"line 13: households[0].people[0].notify.contacts[0].name: required", `line 15: households[0].people[0].notify.contacts[0].time_zone: "Europe/Atlantis"`}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
