@@ -106,6 +106,10 @@ func (s *Server) acknowledge(w http.ResponseWriter, r *http.Request, sid string,
 	if len(owners) == 0 {
 		return false
 	}
+	// Publish every acknowledgement before answering: a failure of one
+	// must not leave the others unsent (each is idempotent by its id, so
+	// a retried request repeats them harmlessly).
+	failed := false
 	for _, o := range owners {
 		a := &event.Alert{
 			V:             event.Version,
@@ -121,12 +125,16 @@ func (s *Server) acknowledge(w http.ResponseWriter, r *http.Request, sid string,
 		}
 		if err := s.acks.PublishAck(r.Context(), a); err != nil {
 			s.log.Warn("acknowledgement publish failed", zap.String("alert_id", a.ID), zap.Error(err))
-			s.reject(w, endpointTwilio, "", rejectf(http.StatusServiceUnavailable, reasonUnavailable, "message store unavailable, retry later"))
-			return true
+			failed = true
+			continue
 		}
 		s.m.acks.Inc()
 		s.log.Info("trusted contact acknowledged", obs.Household(o.Household), obs.Person(o.Person),
 			zap.String("contact", o.Contact), zap.String("alert_id", a.ID))
+	}
+	if failed {
+		s.reject(w, endpointTwilio, "", rejectf(http.StatusServiceUnavailable, reasonUnavailable, "message store unavailable, retry later"))
+		return true
 	}
 	writeTwiML(w, http.StatusOK)
 	return true
