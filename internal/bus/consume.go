@@ -579,7 +579,9 @@ func (l *loop) fieldsLog(d *Delivery) *zap.Logger {
 
 // Dead-letter headers. The payload of a dead letter is the original
 // payload, byte for byte; the original's own headers are kept except the
-// Nats-* ones, which belong to the original stream.
+// Nats-* ones, which belong to the original stream. A copy that would not
+// fit the server's max_payload is stored without the payload (see
+// HeaderDeadPayloadOmitted).
 const (
 	HeaderDeadStage    = "Scamscreen-Dead-Stage"
 	HeaderDeadCategory = "Scamscreen-Dead-Category" // one of the Category constants
@@ -590,6 +592,11 @@ const (
 	HeaderOrigSeq      = "Scamscreen-Orig-Seq"
 	HeaderOrigMsgID    = "Scamscreen-Orig-Msg-Id"
 	HeaderDeliveries   = "Scamscreen-Deliveries"
+	// HeaderDeadPayloadOmitted is set, to the original payload's size in
+	// bytes, on a dead letter stored without the payload because the copy
+	// would exceed the server's max_payload. The original stays in its
+	// stream (limits retention) at HeaderOrigStream and HeaderOrigSeq.
+	HeaderDeadPayloadOmitted = "Scamscreen-Dead-Payload-Omitted"
 )
 
 // MaxReasonLen bounds the reason text in dead-letter headers and
@@ -613,30 +620,27 @@ func (l *loop) deadLetter(d *Delivery, category, reason string, cause error, sta
 	if err != nil {
 		subject, _ = event.DeadSubject(l.spec.Stage, "", "") // foreign subject tokens
 	}
-	hdr := make(nats.Header, len(d.Header())+9)
-	for k, v := range d.Header() {
-		if !strings.HasPrefix(k, "Nats-") {
-			hdr[k] = append([]string(nil), v...)
-		}
-	}
+	// own holds the headers the bus adds; a dead letter carries them
+	// whatever else has to be left out.
+	own := make(nats.Header, 10)
 	if id := d.Header().Get(jetstream.MsgIDHeader); id != "" {
-		hdr.Set(HeaderOrigMsgID, id)
+		own.Set(HeaderOrigMsgID, id)
 	}
-	hdr.Set(HeaderDeadStage, l.spec.Stage)
-	hdr.Set(HeaderDeadCategory, category)
-	hdr.Set(HeaderDeadReason, reason)
-	hdr.Set(HeaderDeadAt, time.Now().UTC().Format(time.RFC3339Nano))
-	hdr.Set(HeaderOrigSubject, d.Subject())
-	hdr.Set(HeaderOrigStream, d.meta.Stream)
-	hdr.Set(HeaderOrigSeq, strconv.FormatUint(d.meta.StreamSeq, 10))
-	hdr.Set(HeaderDeliveries, strconv.FormatUint(d.meta.NumDelivered, 10))
+	own.Set(HeaderDeadStage, l.spec.Stage)
+	own.Set(HeaderDeadCategory, category)
+	own.Set(HeaderDeadReason, reason)
+	own.Set(HeaderDeadAt, time.Now().UTC().Format(time.RFC3339Nano))
+	own.Set(HeaderOrigSubject, d.Subject())
+	own.Set(HeaderOrigStream, d.meta.Stream)
+	own.Set(HeaderOrigSeq, strconv.FormatUint(d.meta.StreamSeq, 10))
+	own.Set(HeaderDeliveries, strconv.FormatUint(d.meta.NumDelivered, 10))
 
 	log := l.fieldsLog(d).With(zap.String("category", category)).With(fields...)
 	// The copy must not be cut short by shutdown; it has its own deadline.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(l.stop), l.b.cfg.RequestTimeout*time.Duration(max(l.b.cfg.RequestAttempts, 1)))
 	defer cancel()
 	msgID := DeadLetterID(d.meta.Stream, d.meta.StreamSeq, l.spec.Stage)
-	if _, _, err := l.b.publish(pctx, subject, msgID, d.Data(), hdr); err != nil {
+	if err := l.storeDeadLetter(pctx, d, subject, msgID, own, log); err != nil {
 		delay := l.spec.backoff(d.meta.NumDelivered)
 		log.Error("dead letter not stored, will retry", zap.String("reason", reason), zap.Duration("retry_in", delay), zap.Error(err))
 		if nerr := d.msg.NakWithDelay(delay); nerr != nil {
@@ -655,6 +659,41 @@ func (l *loop) deadLetter(d *Delivery, category, reason string, cause error, sta
 	}
 	l.obs.DeadLettered(l.spec.Stage, category)
 	l.obs.Handled(l.spec.Stage, OutcomeDeadLetter, time.Since(start))
+}
+
+// storeDeadLetter publishes the dead letter of d: the payload with the
+// original's headers (except Nats-*) and own. A copy the server refuses
+// for good (max_payload: the headers made a message near the limit too
+// big) is stored without the payload, which stays in the original's stream
+// under limits retention, with HeaderDeadPayloadOmitted; if even that is
+// refused (the original's headers are the bulk), with own headers only.
+func (l *loop) storeDeadLetter(ctx context.Context, d *Delivery, subject, msgID string, own nats.Header, log *zap.Logger) error {
+	hdr := make(nats.Header, len(d.Header())+len(own))
+	for k, v := range d.Header() {
+		if !strings.HasPrefix(k, "Nats-") {
+			hdr[k] = append([]string(nil), v...)
+		}
+	}
+	for k, v := range own {
+		hdr[k] = v
+	}
+	_, _, err := l.b.publish(ctx, subject, msgID, d.Data(), hdr)
+	if err == nil || !errkind.IsPermanent(err) {
+		return err
+	}
+	log.Warn("dead letter refused with its payload, storing a reference to the original instead",
+		zap.Int("payload_bytes", len(d.Data())), zap.Error(err))
+	size := strconv.Itoa(len(d.Data()))
+	hdr.Set(HeaderDeadPayloadOmitted, size)
+	_, _, err = l.b.publish(ctx, subject, msgID, nil, hdr)
+	if err == nil || !errkind.IsPermanent(err) {
+		return err
+	}
+	log.Warn("dead letter refused with the original's headers, storing the dead-letter headers only", zap.Error(err))
+	minimal := cloneHeader(own, 1)
+	minimal.Set(HeaderDeadPayloadOmitted, size)
+	_, _, err = l.b.publish(ctx, subject, msgID, nil, minimal)
+	return err
 }
 
 // cleanReason makes s fit a header value: one line, valid UTF-8, at most
