@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	goimap "github.com/emersion/go-imap/v2"
@@ -202,17 +203,17 @@ func (a *Actions) apply(ctx context.Context, acct *Account, loc Location, log *z
 	}
 	caps := cn.c.Caps()
 	if !caps.Has(goimap.CapMove) && !caps.Has(goimap.CapUIDPlus) {
-		// The fallback would EXPUNGE every \Deleted mail in the folder,
-		// not just this one.
+		// Without UID EXPUNGE the fallback would expunge every \Deleted
+		// mail in the folder, not just this one.
 		log.Warn("server supports neither MOVE nor UIDPLUS: mail flagged, not moved")
 		return nil
 	}
+	list, err := cn.list()
+	if err != nil {
+		return err
+	}
 	dest := a.cfg.Action.MoveTo
 	if dest == "" {
-		list, err := cn.list()
-		if err != nil {
-			return err
-		}
 		if dest = findFolder(list, goimap.MailboxAttrJunk, junkNames); dest == "" {
 			dest = "Junk"
 		}
@@ -220,12 +221,42 @@ func (a *Actions) apply(ctx context.Context, acct *Account, loc Location, log *z
 	if dest == loc.Folder {
 		return nil
 	}
+	if !slices.ContainsFunc(list, func(d *goimap.ListData) bool { return d.Mailbox == dest }) {
+		// Never create folders in the user's mailbox; the mail keeps its
+		// flags where it is.
+		return errkind.Permanent(fmt.Errorf("move to %q: no such folder; mail flagged, not moved", dest))
+	}
+	if caps.Has(goimap.CapMove) {
+		// MOVE is atomic: when it fails the mail stays where it is.
+		err = cn.guard(func() error {
+			_, err := cn.c.Move(set, dest).Wait()
+			return err
+		})
+		if err != nil {
+			return imapRefusal(fmt.Errorf("move to %q: %w", dest, err))
+		}
+		return nil
+	}
+	// go-imap's own fallback pipelines COPY, STORE \Deleted and EXPUNGE
+	// without waiting for COPY, so a failed COPY still deleted the mail.
+	// Here each step waits for the one before: the original is marked
+	// \Deleted only once its copy exists, and only its UID is expunged.
 	err = cn.guard(func() error {
-		_, err := cn.c.Move(set, dest).Wait()
+		_, err := cn.c.Copy(set, dest).Wait()
 		return err
 	})
 	if err != nil {
-		return imapRefusal(fmt.Errorf("move: %w", err))
+		return imapRefusal(fmt.Errorf("copy to %q: %w", dest, err))
+	}
+	err = cn.guard(func() error {
+		return cn.c.Store(set, &goimap.StoreFlags{Op: goimap.StoreFlagsAdd, Silent: true, Flags: []goimap.Flag{goimap.FlagDeleted}}, nil).Close()
+	})
+	if err != nil {
+		return imapRefusal(fmt.Errorf("copied to %q, store \\Deleted: %w", dest, err))
+	}
+	err = cn.guard(func() error { return cn.c.UIDExpunge(set).Close() })
+	if err != nil {
+		return imapRefusal(fmt.Errorf("copied to %q, uid expunge: %w", dest, err))
 	}
 	return nil
 }

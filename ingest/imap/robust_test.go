@@ -2,12 +2,17 @@ package imap_test
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	goimap "github.com/emersion/go-imap/v2"
 
 	"github.com/scamscreen/scamscreen/event"
 	"github.com/scamscreen/scamscreen/ingest/imap"
 	"github.com/scamscreen/scamscreen/ingest/imap/imaptest"
+	"github.com/scamscreen/scamscreen/internal/errkind"
 )
 
 // A publish failure in the middle of a batch must keep the progress of the
@@ -58,5 +63,87 @@ func TestMidBatchFailureKeepsProgress(t *testing.T) {
 		if p.dup {
 			t.Errorf("%s published again after a reconnect", p.msg.Subject)
 		}
+	}
+}
+
+// On a server without MOVE (UIDPLUS only) the move copies, waits for the
+// copy, and only then deletes that one mail. When the destination does
+// not exist (the default "Junk" on a server without a junk folder) the
+// mail is flagged and stays: it is never expunged after a failed copy.
+// Mail the user marked \Deleted in the same folder is never expunged.
+func TestMoveWithoutMoveCapability(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		moveTo   string
+		dropJunk bool
+		moved    bool
+	}{
+		{name: "copy-then-expunge", moved: true},
+		{name: "no-junk-folder", dropJunk: true},
+		{name: "missing-destination", moveTo: "Scam"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := startServer(t, imaptest.Options{NoMove: true})
+			if c.dropJunk {
+				if err := srv.DeleteFolder(testUser, "Junk"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			acct := account(t, srv, testMailbox)
+			acct.Inbox, acct.Sent = []string{"INBOX"}, []string{}
+			// The user's own \Deleted mail, waiting for their client to expunge.
+			if _, err := srv.AppendAt(testUser, "INBOX", mail(0, "user's deleted mail"), time.Now(), goimap.FlagDeleted); err != nil {
+				t.Fatal(err)
+			}
+			uid, err := srv.Append(testUser, "INBOX", mail(1, "lure"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, uv, err := srv.Status(testUser, "INBOX")
+			if err != nil {
+				t.Fatal(err)
+			}
+			locs := imap.NewKVLocations(imap.NewMemoryKV())
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := locs.Record(ctx, "em-lure", imap.Location{Mailbox: testMailbox, Folder: "INBOX", UIDValidity: uv, UID: uid}); err != nil {
+				t.Fatal(err)
+			}
+			cfg := testConfig()
+			cfg.Action.Mode = imap.ActionMove
+			cfg.Action.MoveTo = c.moveTo
+			acts, err := imap.NewActions(cfg, []imap.Account{acct}, locs, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = acts.Apply(ctx, &event.Verdict{ID: "vd-1", MessageID: "em-lure", Level: event.LevelScam, Channel: event.ChannelEmail, Direction: event.DirectionIn})
+			if c.moved && err != nil {
+				t.Errorf("Apply() = %v, want nil", err)
+			}
+			if !c.moved && !errkind.IsPermanent(err) {
+				t.Errorf("Apply() = %v, want a permanent error (the mail cannot be moved)", err)
+			}
+			inbox, _, err := srv.Status(testUser, "INBOX")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.moved {
+				junk, _, _ := srv.Status(testUser, "Junk")
+				if inbox != 1 || junk != 1 {
+					t.Errorf("after the move INBOX has %d mails and Junk %d; want 1 (the user's) and 1", inbox, junk)
+				}
+				return
+			}
+			if inbox != 2 {
+				t.Fatalf("INBOX has %d mails after a move that could not be done, want 2: mail was deleted", inbox)
+			}
+			flags, err := srv.Flags(testUser, "INBOX", uid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(flags, goimap.Flag("$Phishing")) || slices.Contains(flags, goimap.FlagDeleted) {
+				t.Errorf("flags of the scam mail = %v, want $Phishing and not \\Deleted", flags)
+			}
+		})
 	}
 }

@@ -40,6 +40,9 @@ type Options struct {
 	// capability is not advertised and the command is refused, so clients
 	// must poll.
 	NoIdle bool
+	// NoMove makes the server an IMAP4rev1 server with UIDPLUS but
+	// without MOVE: clients must move by COPY, STORE and UID EXPUNGE.
+	NoMove bool
 	// NoSpecialUse hides SPECIAL-USE attributes, so clients must find the
 	// Sent and Junk folders by name.
 	NoSpecialUse bool
@@ -92,7 +95,12 @@ type user struct {
 func Start(opts Options) (*Server, error) {
 	s := &Server{opts: opts, mem: imapmemserver.New(), users: map[string]*user{}, conns: map[net.Conn]struct{}{}, done: make(chan struct{})}
 	caps := goimap.CapSet{goimap.CapIMAP4rev1: {}, goimap.CapUIDPlus: {}, goimap.CapMove: {}, goimap.CapListExtended: {}, goimap.CapNamespace: {}}
-	if !opts.NoIdle {
+	if opts.NoMove {
+		delete(caps, goimap.CapMove)
+		if !opts.NoIdle {
+			caps[goimap.CapIdle] = struct{}{}
+		}
+	} else if !opts.NoIdle {
 		caps[goimap.CapIMAP4rev2] = struct{}{}
 	}
 	if !opts.NoSpecialUse {
