@@ -250,3 +250,34 @@ func TestAckAuditFailureIsRetried(t *testing.T) {
 	escalationSteps(t, f)
 	wantSent(t, f, "self/sms/person", "kenji/sms/contact", "yumi/email/contact")
 }
+
+// TestSecondVerdictOnOneMessageAlertsNobody: the screen worker published a
+// verdict, lost its ack, and screened the message again after a rule-pack
+// reload, so the same message has a second verdict with a new id. The
+// family heard of it once and must not hear of it again; the first
+// verdict handled again still routes as before.
+func TestSecondVerdictOnOneMessageAlertsNobody(t *testing.T) {
+	f := newFixture(t, jst(29, 23, 30), nil, escalationPeople())
+	ctx := context.Background()
+	v1 := urgentVerdict("one-message", jst(29, 23, 30))
+	if err := f.w.HandleVerdict(ctx, v1); err != nil {
+		t.Fatal(err)
+	}
+	f.settle(t)
+	wantSent(t, f, "self/sms/person", "kenji/sms/contact", "yumi/email/contact")
+
+	v2 := *v1
+	v2.RulePacks = []string{"test@2"}
+	v2.ID = event.VerdictID(v1.MessageID, v2.RulePacks)
+	f.clk.Set(jst(29, 23, 31))
+	for _, v := range []*event.Verdict{&v2, v1} {
+		if err := f.w.HandleVerdict(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+		f.settle(t)
+	}
+	if n := escalationOpen(t, f); n != 1 {
+		t.Errorf("%d escalations open, want the first verdict's only", n)
+	}
+	wantSent(t, f, "self/sms/person", "kenji/sms/contact", "yumi/email/contact")
+}

@@ -67,6 +67,18 @@ func (w *Worker) HandleVerdict(ctx context.Context, v *event.Verdict) error {
 		return w.auditAll(ctx, plan.Suppressed)
 	}
 
+	if len(plan.Jobs) > 0 {
+		first, err := w.claimMessage(ctx, v)
+		if err != nil {
+			return err
+		}
+		if !first {
+			w.m.verdicts.WithLabelValues("superseded").Inc()
+			log.Info("another verdict on this message already alerted, nobody alerted again")
+			return w.auditAll(ctx, plan.Suppressed)
+		}
+	}
+
 	dec := route.Ungrouped
 	var g *route.Group
 	if !w.cfg.Grouping.Disabled && len(plan.Jobs) > 0 {
@@ -176,6 +188,43 @@ func (e *escState) stopped() bool { return !e.Acked.IsZero() }
 func (e escState) tombstone(at time.Time, recipient string) escState {
 	e.Acked, e.AckedBy, e.Verdict = at.UTC(), recipient, nil
 	return e
+}
+
+// msgKey records which verdict on a message alerted (the message id is
+// hashed: e-mail ids are long).
+func msgKey(h, p, messageID string) string {
+	sum := sha256.Sum256([]byte(messageID))
+	return "m." + h + "." + p + "." + keyHash.EncodeToString(sum[:15])
+}
+
+// claimMessage reports whether v may alert for its message: whether no
+// other verdict on the same message did. A verdict id includes the rule
+// packs it was made with, so a message screened again after a reload (its
+// first ack lost in a crash, or replicas on different pack versions in a
+// rolling update) gets a second verdict with a new id, whose alerts, jobs
+// and escalation would all be new. The first verdict that alerts claims
+// the message until the state bucket's TTL; the same verdict handled again
+// (a redelivery) still passes.
+func (w *Worker) claimMessage(ctx context.Context, v *event.Verdict) (bool, error) {
+	key := msgKey(v.Household, v.Person, v.MessageID)
+	for range maxStateAttempts {
+		_, err := w.st.State.Create(ctx, key, []byte(v.ID))
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, ErrExists) {
+			return false, fmt.Errorf("verdict %s: claim message: %w", v.ID, err)
+		}
+		b, _, err := w.st.State.Get(ctx, key)
+		if errors.Is(err, ErrNotFound) {
+			continue // expired between the two calls: claim it again
+		}
+		if err != nil {
+			return false, fmt.Errorf("verdict %s: read message claim: %w", v.ID, err)
+		}
+		return string(b) == v.ID, nil
+	}
+	return false, fmt.Errorf("verdict %s: claim message: %w", v.ID, ErrConflict)
 }
 
 var keyHash = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
