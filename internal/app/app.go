@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -53,8 +54,17 @@ type PanicError struct {
 	Stack []byte // the goroutine's stack at the panic
 }
 
-// Error returns "panic: " and the panic value.
-func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+// Error describes the panic without its value, which may hold the
+// message being worked on (a mail, an SMS): a runtime error's own text, or
+// the value's type. The value itself stays in Value for the caller.
+func (e *PanicError) Error() string { return "panic: " + panicText(e.Value) }
+
+func panicText(v any) string {
+	if re, ok := v.(runtime.Error); ok {
+		return re.Error()
+	}
+	return fmt.Sprintf("a %T", v)
+}
 
 // Unwrap returns the panic value if it is an error.
 func (e *PanicError) Unwrap() error {
@@ -266,7 +276,7 @@ func (g *Group) runComponent(ctx context.Context, c namedComponent) (err error) 
 		if r := recover(); r != nil {
 			pe := &PanicError{Value: r, Stack: debug.Stack()}
 			g.logger.Error("component panicked", zap.String("component", c.name),
-				zap.String("panic", fmt.Sprint(r)), zap.ByteString("stack", pe.Stack))
+				zap.String("panic", panicText(r)), zap.ByteString("stack", pe.Stack))
 			err = pe
 		}
 	}()
