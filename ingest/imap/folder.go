@@ -117,7 +117,7 @@ func (f *folder) start(ctx context.Context, sel *goimap.SelectData) error {
 		// The horizon is the arrival of the newest mail already there, on
 		// the server's clock: a later resync must skip what was there
 		// before, and publish whatever arrives after.
-		horizon, err := f.arrivalOf(highest)
+		horizon, err := f.firstHorizon(sel, highest)
 		if err != nil {
 			return err
 		}
@@ -155,6 +155,40 @@ func (f *folder) highestUID(sel *goimap.SelectData) (uint32, error) {
 	return slices.Max(uids), nil
 }
 
+// firstHorizon returns the cut-off of a first start without backfill:
+// the arrival of the newest mail in the folder. UIDNEXT-1 is often gone
+// (the newest mail was deleted), and a zero horizon would let a later
+// UIDVALIDITY change republish the whole folder; then the last mail by
+// sequence number, the newest still there, is asked for. An empty folder
+// has no old mail to hold back and keeps a zero horizon: everything after
+// it is published and remembered.
+func (f *folder) firstHorizon(sel *goimap.SelectData, highest uint32) (time.Time, error) {
+	t, err := f.arrivalOf(highest)
+	if err != nil || !t.IsZero() {
+		return t, err
+	}
+	if sel.NumMessages == 0 {
+		return time.Time{}, nil
+	}
+	err = f.cn.guard(func() error {
+		bufs, err := f.cn.c.Fetch(goimap.SeqSetNum(sel.NumMessages), &goimap.FetchOptions{UID: true, InternalDate: true}).Collect()
+		for _, b := range bufs {
+			if b.InternalDate.After(t) {
+				t = b.InternalDate.UTC()
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return time.Time{}, &opError{kind: kindFetch, err: fmt.Errorf("fetch internaldate of message %d: %w", sel.NumMessages, err)}
+	}
+	if t.IsZero() {
+		// No arrival time came back: hold back everything before now.
+		t = f.w.now().UTC()
+	}
+	return t, nil
+}
+
 // arrivalOf returns the INTERNALDATE of uid (zero for uid 0 or a mail
 // that is gone).
 func (f *folder) arrivalOf(uid uint32) (time.Time, error) {
@@ -170,7 +204,7 @@ func (f *folder) arrivalOf(uid uint32) (time.Time, error) {
 		return err
 	})
 	if err != nil {
-		return time.Time{}, &opError{kind: kindFetch, err: fmt.Errorf("uid fetch internaldate: %w", err)}
+		return time.Time{}, &opError{kind: kindFetch, err: fmt.Errorf("uid fetch internaldate of uid %d: %w", uid, err)}
 	}
 	return t, nil
 }

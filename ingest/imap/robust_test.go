@@ -147,3 +147,63 @@ func TestMoveWithoutMoveCapability(t *testing.T) {
 		})
 	}
 }
+
+// A first start without backfill takes the arrival of the newest mail as
+// its cut-off. When UIDNEXT-1 was expunged (the newest mail deleted, very
+// common) the cut-off must come from the newest mail still there: a zero
+// cut-off let a later UIDVALIDITY change publish every old mail of the
+// folder, years of it, as new.
+func TestFirstStartHorizonWhenNewestDeleted(t *testing.T) {
+	srv := startServer(t, imaptest.Options{})
+	acct := account(t, srv, testMailbox)
+	acct.Inbox, acct.Sent = []string{"INBOX"}, []string{}
+	old := time.Now().Add(-365 * 24 * time.Hour)
+	for i := range 3 {
+		if _, err := srv.AppendAt(testUser, "INBOX", mail(i, "old mail"), old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := srv.Client(testUser) // the user deletes the newest mail
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Store(goimap.UIDSetNum(3), &goimap.StoreFlags{Op: goimap.StoreFlagsAdd, Flags: []goimap.Flag{goimap.FlagDeleted}}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Expunge().Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+
+	store := imap.NewMemoryStore()
+	pub := newRecorder(nil)
+	r1 := startWorker(t, testConfig(), []imap.Account{acct}, pub, store)
+	cp := waitCheckpoint(t, store, testMailbox, "INBOX", nil)
+	r1.stop(t)
+	if cp.Horizon.IsZero() {
+		t.Errorf("first-start checkpoint has no horizon: %+v", cp)
+	}
+	uv, err := srv.BumpUIDValidity(testUser, "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A mail that arrives after the change is published; the old ones
+	// before it (lower UIDs) must have been skipped by then.
+	uid, err := srv.Append(testUser, "INBOX", mail(9, "new mail"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	startWorker(t, testConfig(), []imap.Account{acct}, pub, store)
+	waitCheckpoint(t, store, testMailbox, "INBOX", func(cp imap.Checkpoint) bool { return cp.UIDValidity == uv && cp.LastUID >= uid })
+	for _, p := range pub.all() {
+		if p.msg.Subject != "new mail" {
+			t.Errorf("after the UIDVALIDITY change a year-old mail was published as new (%s)", p.msg.Subject)
+		}
+	}
+	if pub.count() != 1 {
+		t.Errorf("published %d mails after the UIDVALIDITY change, want 1 (the new one)", pub.count())
+	}
+}
