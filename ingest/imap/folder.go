@@ -343,33 +343,70 @@ func (f *folder) catchUp(ctx context.Context) error {
 
 // batch publishes one batch of UIDs. In the filtered range it first reads
 // each mail's Message-ID and arrival time and drops what was published
-// before or arrived before the horizon.
+// before or arrived before the horizon. The checkpoint advances only over
+// the UIDs of the batch that were published or skipped, in order: never
+// past a mail that is still to be published.
 func (f *folder) batch(ctx context.Context, uids []uint32, filtered bool) error {
-	todo := uids
+	p := &progress{f: f, uids: uids, pending: make(map[uint32]bool, len(uids))}
+	for _, u := range uids {
+		p.pending[u] = true
+	}
 	if filtered {
 		sums, err := f.summaries(uids)
 		if err != nil {
 			return err
 		}
-		todo = todo[:0:0]
+		listed := map[uint32]bool{}
 		for _, s := range sums {
-			if f.cp.known(recentKey(s.messageID, s.size, s.arrival), s.arrival) {
+			listed[s.uid] = true
+			if p.pending[s.uid] && f.cp.known(recentKey(s.messageID, s.size, s.arrival), s.arrival) {
 				f.w.m.skipped.WithLabelValues(f.a.ID).Inc()
-				continue
+				p.done(s.uid)
 			}
-			todo = append(todo, s.uid)
+		}
+		for _, u := range uids {
+			if !listed[u] {
+				p.done(u)
+			}
+		}
+	}
+	var todo []uint32
+	for _, u := range uids {
+		if p.pending[u] {
+			todo = append(todo, u)
 		}
 	}
 	if len(todo) > 0 {
-		if err := f.fetchAndPublish(ctx, todo); err != nil {
+		if err := f.fetchAndPublish(ctx, todo, p); err != nil {
 			return err
 		}
 	}
-	if last := uids[len(uids)-1]; last > f.cp.LastUID {
-		f.cp.LastUID = last
-		f.dirty = true
+	if len(p.pending) > 0 {
+		return &opError{kind: kindFetch, err: fmt.Errorf("uid fetch: %d mails of uids %d:%d not handled", len(p.pending), uids[0], uids[len(uids)-1])}
 	}
 	return nil
+}
+
+// progress tracks which UIDs of a batch are handled and advances the
+// checkpoint over the handled ones at its start.
+type progress struct {
+	f       *folder
+	uids    []uint32 // the batch, ascending
+	next    int      // uids[:next] are covered by the checkpoint
+	pending map[uint32]bool
+}
+
+// done marks uid handled (published or deliberately skipped) and moves
+// LastUID as far as the batch is handled without a gap.
+func (p *progress) done(uid uint32) {
+	delete(p.pending, uid)
+	for p.next < len(p.uids) && !p.pending[p.uids[p.next]] {
+		if u := p.uids[p.next]; u > p.f.cp.LastUID {
+			p.f.cp.LastUID = u
+			p.f.dirty = true
+		}
+		p.next++
+	}
 }
 
 // summary is what a resync needs to recognise a mail.
@@ -433,17 +470,35 @@ type fetched struct {
 	raw       []byte
 	size      int64 // the mail's full size; more than len(raw) when cut
 	truncated bool
+
+	gotBody    bool  // the response carried BODY[]
+	rfc822Size int64 // RFC822.SIZE when asked for, else -1
 }
 
+// hasBody reports whether m carries a body worth publishing. An empty
+// BODY[] is a server that could not extract the mail (go-imap's memory
+// server does that for a broken header block), not an empty mail.
+func (m *fetched) hasBody() bool { return m.gotBody && m.size > 0 }
+
 // fetchAndPublish fetches uids with BODY.PEEK[] (never setting \Seen),
-// streaming one mail at a time, and publishes each in UID order. A server
-// silent for longer than the command timeout closes the connection.
-func (f *folder) fetchAndPublish(ctx context.Context, uids []uint32) error {
+// streaming one mail at a time, and publishes each in UID order, marking
+// it done in p. A server silent for longer than the command timeout
+// closes the connection.
+//
+// go-imap hands a FETCH response to the command by its UID, so an
+// unsolicited flag update (* 1 FETCH (UID 1 FLAGS ...)) can take the place
+// of the answer, whose body is then dropped; a server may also split one
+// mail over several responses, or leave a mail out. Such a mail is never
+// published empty: it is fetched again on its own, and if that fails too
+// the batch fails with the checkpoint before it.
+func (f *folder) fetchAndPublish(ctx context.Context, uids []uint32, p *progress) error {
 	dog := newWatchdog(f.cn)
 	defer dog.stop()
 	dog.arm()
 	cmd := f.cn.c.Fetch(uidSet(uids), &goimap.FetchOptions{UID: true, InternalDate: true, BodySection: []*goimap.FetchItemBodySection{bodySection}})
 	var prev uint32
+	arrivals := map[uint32]time.Time{}
+	answered := map[uint32]bool{}
 	for {
 		dog.arm()
 		md := cmd.Next()
@@ -456,6 +511,16 @@ func (f *folder) fetchAndPublish(ctx context.Context, uids []uint32) error {
 			return &opError{kind: kindFetch, err: err}
 		}
 		dog.disarm()
+		if !p.pending[m.uid] {
+			continue // not asked for, or already handled
+		}
+		answered[m.uid] = true
+		if !m.hasBody() {
+			if !m.arrival.IsZero() {
+				arrivals[m.uid] = m.arrival
+			}
+			continue // fetched again below
+		}
 		if m.uid <= prev {
 			// Processing out of UID order would break the checkpoint's
 			// promise; start over from it on a new connection.
@@ -463,26 +528,104 @@ func (f *folder) fetchAndPublish(ctx context.Context, uids []uint32) error {
 			return &opError{kind: kindProtocol, err: fmt.Errorf("uid fetch: uid %d after %d", m.uid, prev)}
 		}
 		prev = m.uid
-		f.w.m.fetched.WithLabelValues(f.a.ID).Inc()
-		if err := f.publish(ctx, m); err != nil {
+		if err := f.publishFetched(ctx, m, p); err != nil {
 			f.cn.abort(cmd)
 			return err
 		}
-		f.cp.LastUID = max(f.cp.LastUID, m.uid)
-		f.dirty = true
 	}
 	dog.arm()
 	err := cmd.Close()
 	if err != nil {
-		return &opError{kind: kindFetch, err: dog.explain(fmt.Errorf("uid fetch: %w", err))}
+		return &opError{kind: kindFetch, err: dog.explain(fmt.Errorf("uid fetch %d:%d: %w", uids[0], uids[len(uids)-1], err))}
+	}
+	dog.disarm()
+	for _, u := range uids {
+		if !p.pending[u] {
+			continue
+		}
+		if !answered[u] {
+			p.done(u)
+			continue
+		}
+		if err := f.fetchAgain(ctx, u, arrivals[u], p); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// publishFetched publishes one mail and marks it done.
+func (f *folder) publishFetched(ctx context.Context, m *fetched, p *progress) error {
+	f.w.m.fetched.WithLabelValues(f.a.ID).Inc()
+	if err := f.publish(ctx, m); err != nil {
+		return err
+	}
+	p.done(m.uid)
+	return nil
+}
+
+// fetchAgain fetches one mail whose body did not come with its batch. A
+// mail that is gone (expunged meanwhile) is skipped; one the server still
+// lists but will not send fails the batch, leaving the checkpoint before
+// it.
+func (f *folder) fetchAgain(ctx context.Context, uid uint32, arrival time.Time, p *progress) error {
+	dog := newWatchdog(f.cn)
+	defer dog.stop()
+	dog.arm()
+	cmd := f.cn.c.Fetch(uidSet([]uint32{uid}), &goimap.FetchOptions{UID: true, InternalDate: true, RFC822Size: true, BodySection: []*goimap.FetchItemBodySection{bodySection}})
+	var got *fetched
+	answered := false
+	for {
+		dog.arm()
+		md := cmd.Next()
+		if md == nil {
+			break
+		}
+		m, err := f.read(md, dog)
+		if err != nil {
+			f.cn.abort(cmd)
+			return &opError{kind: kindFetch, err: err}
+		}
+		dog.disarm()
+		if m.uid != uid {
+			continue
+		}
+		answered = true
+		if !m.arrival.IsZero() {
+			arrival = m.arrival
+		}
+		if m.hasBody() || m.gotBody && m.rfc822Size == 0 { // a mail that really is empty
+			got = m
+		}
+	}
+	dog.arm()
+	if err := cmd.Close(); err != nil {
+		return &opError{kind: kindFetch, err: dog.explain(fmt.Errorf("uid fetch %d again: %w", uid, err))}
+	}
+	dog.disarm()
+	if got != nil {
+		got.arrival = arrival
+		return f.publishFetched(ctx, got, p)
+	}
+	if !answered {
+		uids, err := f.search(&goimap.SearchCriteria{UID: []goimap.UIDSet{uidSet([]uint32{uid})}})
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(uids, uid) {
+			f.log.Debug("mail gone before it could be fetched", zap.Uint32("uid", uid))
+			p.done(uid)
+			return nil
+		}
+		return &opError{kind: kindFetch, err: fmt.Errorf("uid fetch %d: the server lists the mail but does not return it", uid)}
+	}
+	return &opError{kind: kindFetch, err: fmt.Errorf("uid fetch %d: the server answered without the mail's body", uid)}
 }
 
 // read collects one message of a FETCH response, reading at most
 // MaxMessageSize bytes of its body into memory.
 func (f *folder) read(md *imapclient.FetchMessageData, dog *watchdog) (*fetched, error) {
-	m := &fetched{}
+	m := &fetched{rfc822Size: -1}
 	limit := int64(f.w.cfg.MaxMessageSize)
 	for {
 		item := md.Next()
@@ -494,10 +637,13 @@ func (f *folder) read(md *imapclient.FetchMessageData, dog *watchdog) (*fetched,
 			m.uid = uint32(it.UID)
 		case imapclient.FetchItemDataInternalDate:
 			m.arrival = it.Time
+		case imapclient.FetchItemDataRFC822Size:
+			m.rfc822Size = it.Size
 		case imapclient.FetchItemDataBodySection:
 			if it.Literal == nil {
 				continue
 			}
+			m.gotBody = true
 			m.size = it.Literal.Size()
 			n := min(m.size, limit)
 			m.raw = make([]byte, n)

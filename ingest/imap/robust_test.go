@@ -1,8 +1,18 @@
 package imap_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +22,7 @@ import (
 	"github.com/scamscreen/scamscreen/event"
 	"github.com/scamscreen/scamscreen/ingest/imap"
 	"github.com/scamscreen/scamscreen/ingest/imap/imaptest"
+	"github.com/scamscreen/scamscreen/internal/config"
 	"github.com/scamscreen/scamscreen/internal/errkind"
 )
 
@@ -206,4 +217,184 @@ func TestFirstStartHorizonWhenNewestDeleted(t *testing.T) {
 	if pub.count() != 1 {
 		t.Errorf("published %d mails after the UIDVALIDITY change, want 1 (the new one)", pub.count())
 	}
+}
+
+// scriptedOpts make the scripted server misbehave on UID FETCH BODY[].
+type scriptedOpts struct {
+	// glitches is how many body fetches misbehave (-1: all).
+	glitches int
+	// omit answers a misbehaving fetch without the mail (a server glitch,
+	// or UID sent after the literal, which go-imap cannot match);
+	// otherwise an unsolicited flag update carrying the UID comes first (a
+	// phone marked the mail read), which go-imap hands to the command in
+	// place of the answer, dropping the real one.
+	omit bool
+	// gone makes UID 1 disappear from a search by UID after the first
+	// body fetch (expunged meanwhile).
+	gone bool
+}
+
+// scripted is a minimal IMAP server with one mail (UID 1, UIDVALIDITY 7).
+func scripted(t *testing.T, raw []byte, o scriptedOpts) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	fetches := 0
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				w := func(s string) { _, _ = io.WriteString(c, s) }
+				w("* OK [CAPABILITY IMAP4rev1 IDLE] ready\r\n")
+				for {
+					line, err := br.ReadString('\n')
+					if err != nil {
+						return
+					}
+					tag, rest, _ := strings.Cut(strings.TrimRight(line, "\r\n"), " ")
+					up := strings.ToUpper(rest)
+					mu.Lock()
+					n := fetches
+					mu.Unlock()
+					switch {
+					case strings.HasPrefix(up, "CAPABILITY"):
+						w("* CAPABILITY IMAP4rev1 IDLE\r\n" + tag + " OK done\r\n")
+					case strings.HasPrefix(up, "LOGIN"), strings.HasPrefix(up, "NOOP"):
+						w(tag + " OK done\r\n")
+					case strings.HasPrefix(up, "EXAMINE"), strings.HasPrefix(up, "SELECT"):
+						w("* 1 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 2] ok\r\n" + tag + " OK [READ-ONLY] done\r\n")
+					case strings.HasPrefix(up, "UID SEARCH"):
+						if o.gone && n > 0 && !strings.Contains(up, ":*") {
+							w("* SEARCH\r\n" + tag + " OK done\r\n")
+							continue
+						}
+						w("* SEARCH 1\r\n" + tag + " OK done\r\n")
+					case strings.HasPrefix(up, "UID FETCH") && strings.Contains(up, "BODY.PEEK[]"):
+						mu.Lock()
+						fetches++
+						mu.Unlock()
+						if o.glitches < 0 || n < o.glitches {
+							if o.omit {
+								w(tag + " OK done\r\n")
+								continue
+							}
+							w("* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n")
+						}
+						w(fmt.Sprintf("* 1 FETCH (UID 1 INTERNALDATE \"01-Jan-2026 09:00:00 +0900\" RFC822.SIZE %d BODY[] {%d}\r\n%s)\r\n", len(raw), len(raw), raw))
+						w(tag + " OK done\r\n")
+					case strings.HasPrefix(up, "UID FETCH"):
+						w("* 1 FETCH (UID 1 INTERNALDATE \"01-Jan-2026 09:00:00 +0900\")\r\n" + tag + " OK done\r\n")
+					case strings.HasPrefix(up, "IDLE"):
+						w("+ idling\r\n")
+						if _, err := br.ReadString('\n'); err != nil {
+							return
+						}
+						w(tag + " OK done\r\n")
+					case strings.HasPrefix(up, "LOGOUT"):
+						w("* BYE bye\r\n" + tag + " OK done\r\n")
+						return
+					default:
+						w(tag + " BAD unknown\r\n")
+					}
+				}
+			})
+		}
+	})
+	return ln.Addr().String()
+}
+
+// scriptedWorker runs a worker on a scripted server whose checkpoint is
+// before UID 1.
+func scriptedWorker(t *testing.T, raw []byte, o scriptedOpts) (*running, *recorder, imap.CheckpointStore) {
+	addr := scripted(t, raw, o)
+	host, port, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(port)
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte("x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	acct := imap.Account{Mailbox: imap.Mailbox{ID: testMailbox, Host: host, Port: p, TLS: imap.TLSNone, AllowPlaintext: true,
+		Username: "u", Password: config.SecretFromFile(pw), Inbox: []string{"INBOX"}, Sent: []string{}},
+		Household: testHousehold, Person: testPerson}
+	store := imap.NewMemoryStore()
+	key := imap.CheckpointKey{Mailbox: testMailbox, Folder: "INBOX"}
+	if _, err := store.Save(context.Background(), key, imap.Checkpoint{UIDValidity: 7}, 0); err != nil {
+		t.Fatal(err)
+	}
+	pub := newRecorder(nil)
+	return startWorker(t, testConfig(), []imap.Account{acct}, pub, store), pub, store
+}
+
+// checkOnlyWhole fails the test when anything but raw was published.
+func checkOnlyWhole(t *testing.T, pub *recorder, raw []byte) {
+	t.Helper()
+	for _, p := range pub.all() {
+		if p.msg.Raw == nil || !bytes.Equal(p.msg.Raw.Inline, raw) {
+			t.Errorf("published a message of %d bytes, want the mail (%d bytes)", len(p.msg.Raw.Inline), len(raw))
+		}
+	}
+}
+
+// A FETCH answer without the body must not be published as an empty
+// message (the same id for every such mail), nor let the checkpoint move
+// past the mail: it is fetched again, and if that fails too, the batch
+// fails where it is.
+func TestFetchWithoutBody(t *testing.T) {
+	raw := mail(1, "the lure")
+	t.Run("fetched-again", func(t *testing.T) {
+		_, pub, store := scriptedWorker(t, raw, scriptedOpts{glitches: 1})
+		waitCheckpoint(t, store, testMailbox, "INBOX", func(cp imap.Checkpoint) bool { return cp.LastUID == 1 })
+		if pub.count() != 1 {
+			t.Errorf("published %d messages, want the mail once", pub.count())
+		}
+		checkOnlyWhole(t, pub, raw)
+	})
+	t.Run("never-sent", func(t *testing.T) {
+		r, pub, store := scriptedWorker(t, raw, scriptedOpts{glitches: -1})
+		waitFor(t, waitLong, "two failed fetches", func() bool {
+			return r.counter("scamscreen_imap_errors_total", "kind", "fetch") >= 2
+		})
+		checkOnlyWhole(t, pub, raw)
+		if pub.count() != 0 {
+			t.Errorf("published %d messages, want none", pub.count())
+		}
+		if cp, _, _ := store.Load(context.Background(), imap.CheckpointKey{Mailbox: testMailbox, Folder: "INBOX"}); cp.LastUID != 0 {
+			t.Errorf("checkpoint LastUID = %d, but UID 1 was never published: lost", cp.LastUID)
+		}
+	})
+	// go-imap's memory server answers BODY[] of a mail whose header block
+	// it cannot parse with an empty body: the mail is held, not lost.
+	t.Run("empty-body", func(t *testing.T) {
+		srv := startServer(t, imaptest.Options{})
+		acct := account(t, srv, testMailbox)
+		acct.Inbox, acct.Sent = []string{"INBOX"}, []string{}
+		pub := newRecorder(nil)
+		store := imap.NewMemoryStore()
+		r := startWorker(t, testConfig(), []imap.Account{acct}, pub, store)
+		waitSessions(t, r, 1)
+		good := mail(1, "good")
+		if _, err := srv.Append(testUser, "INBOX", good); err != nil {
+			t.Fatal(err)
+		}
+		bad := []byte("From: a@example.com\r\nthis is not a header line\r\nSubject: x\r\n\r\nbody\r\n")
+		if _, err := srv.Append(testUser, "INBOX", bad); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, waitLong, "two failed fetches", func() bool {
+			return r.counter("scamscreen_imap_errors_total", "kind", "fetch") >= 2
+		})
+		checkOnlyWhole(t, pub, good)
+		if cp := waitCheckpoint(t, store, testMailbox, "INBOX", nil); cp.LastUID != 1 {
+			t.Errorf("checkpoint LastUID = %d, want 1 (the good mail, not the one never read)", cp.LastUID)
+		}
+	})
 }
