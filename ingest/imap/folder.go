@@ -356,17 +356,12 @@ func (f *folder) batch(ctx context.Context, uids []uint32, filtered bool) error 
 		if err != nil {
 			return err
 		}
-		listed := map[uint32]bool{}
 		for _, s := range sums {
-			listed[s.uid] = true
-			if p.pending[s.uid] && f.cp.known(recentKey(s.messageID, s.size, s.arrival), s.arrival) {
+			// A mail without an arrival time is published: a zero time
+			// would count as before the horizon.
+			if p.pending[s.uid] && !s.arrival.IsZero() && f.cp.known(recentKey(s.messageID, s.size, s.arrival), s.arrival) {
 				f.w.m.skipped.WithLabelValues(f.a.ID).Inc()
 				p.done(s.uid)
-			}
-		}
-		for _, u := range uids {
-			if !listed[u] {
-				p.done(u)
 			}
 		}
 	}
@@ -498,7 +493,6 @@ func (f *folder) fetchAndPublish(ctx context.Context, uids []uint32, p *progress
 	cmd := f.cn.c.Fetch(uidSet(uids), &goimap.FetchOptions{UID: true, InternalDate: true, BodySection: []*goimap.FetchItemBodySection{bodySection}})
 	var prev uint32
 	arrivals := map[uint32]time.Time{}
-	answered := map[uint32]bool{}
 	for {
 		dog.arm()
 		md := cmd.Next()
@@ -514,7 +508,6 @@ func (f *folder) fetchAndPublish(ctx context.Context, uids []uint32, p *progress
 		if !p.pending[m.uid] {
 			continue // not asked for, or already handled
 		}
-		answered[m.uid] = true
 		if !m.hasBody() {
 			if !m.arrival.IsZero() {
 				arrivals[m.uid] = m.arrival
@@ -541,10 +534,6 @@ func (f *folder) fetchAndPublish(ctx context.Context, uids []uint32, p *progress
 	dog.disarm()
 	for _, u := range uids {
 		if !p.pending[u] {
-			continue
-		}
-		if !answered[u] {
-			p.done(u)
 			continue
 		}
 		if err := f.fetchAgain(ctx, u, arrivals[u], p); err != nil {

@@ -232,6 +232,9 @@ type scriptedOpts struct {
 	// gone makes UID 1 disappear from a search by UID after the first
 	// body fetch (expunged meanwhile).
 	gone bool
+	// noSummary answers the resync's summary fetch (INTERNALDATE, size,
+	// Message-ID) without the mail.
+	noSummary bool
 }
 
 // scripted is a minimal IMAP server with one mail (UID 1, UIDVALIDITY 7).
@@ -291,6 +294,8 @@ func scripted(t *testing.T, raw []byte, o scriptedOpts) string {
 						}
 						w(fmt.Sprintf("* 1 FETCH (UID 1 INTERNALDATE \"01-Jan-2026 09:00:00 +0900\" RFC822.SIZE %d BODY[] {%d}\r\n%s)\r\n", len(raw), len(raw), raw))
 						w(tag + " OK done\r\n")
+					case strings.HasPrefix(up, "UID FETCH") && o.noSummary:
+						w(tag + " OK done\r\n")
 					case strings.HasPrefix(up, "UID FETCH"):
 						w("* 1 FETCH (UID 1 INTERNALDATE \"01-Jan-2026 09:00:00 +0900\")\r\n" + tag + " OK done\r\n")
 					case strings.HasPrefix(up, "IDLE"):
@@ -315,6 +320,10 @@ func scripted(t *testing.T, raw []byte, o scriptedOpts) string {
 // scriptedWorker runs a worker on a scripted server whose checkpoint is
 // before UID 1.
 func scriptedWorker(t *testing.T, raw []byte, o scriptedOpts) (*running, *recorder, imap.CheckpointStore) {
+	return scriptedWorkerFrom(t, raw, o, imap.Checkpoint{UIDValidity: 7})
+}
+
+func scriptedWorkerFrom(t *testing.T, raw []byte, o scriptedOpts, cp imap.Checkpoint) (*running, *recorder, imap.CheckpointStore) {
 	addr := scripted(t, raw, o)
 	host, port, _ := net.SplitHostPort(addr)
 	p, _ := strconv.Atoi(port)
@@ -327,7 +336,7 @@ func scriptedWorker(t *testing.T, raw []byte, o scriptedOpts) (*running, *record
 		Household: testHousehold, Person: testPerson}
 	store := imap.NewMemoryStore()
 	key := imap.CheckpointKey{Mailbox: testMailbox, Folder: "INBOX"}
-	if _, err := store.Save(context.Background(), key, imap.Checkpoint{UIDValidity: 7}, 0); err != nil {
+	if _, err := store.Save(context.Background(), key, cp, 0); err != nil {
 		t.Fatal(err)
 	}
 	pub := newRecorder(nil)
@@ -396,5 +405,53 @@ func TestFetchWithoutBody(t *testing.T) {
 		if cp := waitCheckpoint(t, store, testMailbox, "INBOX", nil); cp.LastUID != 1 {
 			t.Errorf("checkpoint LastUID = %d, want 1 (the good mail, not the one never read)", cp.LastUID)
 		}
+	})
+}
+
+// UIDs that SEARCH found but FETCH never returned (a server glitch, or a
+// UID sent after the literal, which go-imap cannot match) must not be
+// skipped silently: the mail is fetched again, skipped only when it is
+// gone, and otherwise the batch fails where it is. A resync does the same
+// for a mail its summary fetch left out.
+func TestFetchLeavesMailOut(t *testing.T) {
+	raw := mail(1, "the lure")
+	t.Run("fetched-again", func(t *testing.T) {
+		_, pub, store := scriptedWorker(t, raw, scriptedOpts{glitches: 1, omit: true})
+		waitCheckpoint(t, store, testMailbox, "INBOX", func(cp imap.Checkpoint) bool { return cp.LastUID == 1 })
+		if pub.count() != 1 {
+			t.Errorf("published %d messages, want the mail once", pub.count())
+		}
+		checkOnlyWhole(t, pub, raw)
+	})
+	t.Run("never-sent", func(t *testing.T) {
+		r, pub, store := scriptedWorker(t, raw, scriptedOpts{glitches: -1, omit: true})
+		waitFor(t, waitLong, "two failed fetches", func() bool {
+			return r.counter("scamscreen_imap_errors_total", "kind", "fetch") >= 2
+		})
+		if pub.count() != 0 {
+			t.Errorf("published %d messages, want none", pub.count())
+		}
+		if cp, _, _ := store.Load(context.Background(), imap.CheckpointKey{Mailbox: testMailbox, Folder: "INBOX"}); cp.LastUID != 0 {
+			t.Errorf("checkpoint LastUID = %d, but UID 1 was never published: lost", cp.LastUID)
+		}
+	})
+	t.Run("gone", func(t *testing.T) {
+		r, pub, store := scriptedWorker(t, raw, scriptedOpts{glitches: -1, omit: true, gone: true})
+		waitCheckpoint(t, store, testMailbox, "INBOX", func(cp imap.Checkpoint) bool { return cp.LastUID == 1 })
+		if pub.count() != 0 {
+			t.Errorf("published %d messages, want none (the mail is gone)", pub.count())
+		}
+		if n := r.counter("scamscreen_imap_errors_total"); n != 0 {
+			t.Errorf("errors = %v, want 0", n)
+		}
+	})
+	t.Run("resync-summary", func(t *testing.T) {
+		_, pub, store := scriptedWorkerFrom(t, raw, scriptedOpts{noSummary: true},
+			imap.Checkpoint{UIDValidity: 7, FilterEnd: 1, Horizon: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)})
+		waitCheckpoint(t, store, testMailbox, "INBOX", func(cp imap.Checkpoint) bool { return cp.LastUID == 1 })
+		if pub.count() != 1 {
+			t.Errorf("published %d messages, want the mail once", pub.count())
+		}
+		checkOnlyWhole(t, pub, raw)
 	})
 }
