@@ -462,6 +462,9 @@ func (l *loop) handle(r received) {
 		Timestamp:    md.Timestamp,
 	}}
 	l.obs.Lag(l.spec.Stage, md.NumPending)
+	if time.Since(r.at) > l.spec.AckWait/3 {
+		_ = r.msg.InProgress() // waited for a free handler
+	}
 
 	if md.NumDelivered > uint64(l.spec.MaxDeliver) {
 		l.deadLetter(d, CategoryMaxDeliveries,
@@ -470,9 +473,6 @@ func (l *loop) handle(r received) {
 		return
 	}
 
-	if time.Since(r.at) > l.spec.AckWait/3 {
-		_ = r.msg.InProgress() // waited for a free handler
-	}
 	hctx, cancel := context.WithTimeout(l.hbase, l.spec.HandlerTimeout)
 	stopBeat := heartbeat(hctx, r.msg, l.spec.AckWait/3)
 	err, panicked := l.call(hctx, d)
@@ -610,8 +610,9 @@ func DeadLetterID(stream string, seq uint64, stage string) string {
 	return "dead." + stream + "." + strconv.FormatUint(seq, 10) + "." + stage
 }
 
-// deadLetter copies d to DEADLETTER and then terminates it. If the copy
-// cannot be stored the message is retried later instead: it is never
+// deadLetter copies d to DEADLETTER and then terminates it, keeping the
+// message in progress meanwhile. A copy that fails is retried in place
+// until it is stored; only a stop hands the message back, never
 // terminated without its copy.
 func (l *loop) deadLetter(d *Delivery, category, reason string, cause error, start time.Time, fields ...zap.Field) {
 	reason = cleanReason(reason)
@@ -636,19 +637,22 @@ func (l *loop) deadLetter(d *Delivery, category, reason string, cause error, sta
 	own.Set(HeaderDeliveries, strconv.FormatUint(d.meta.NumDelivered, 10))
 
 	log := l.fieldsLog(d).With(zap.String("category", category)).With(fields...)
-	// The copy must not be cut short by shutdown; it has its own deadline.
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(l.stop), l.b.cfg.RequestTimeout*time.Duration(max(l.b.cfg.RequestAttempts, 1)))
-	defer cancel()
 	msgID := DeadLetterID(d.meta.Stream, d.meta.StreamSeq, l.spec.Stage)
-	if err := l.storeDeadLetter(pctx, d, subject, msgID, own, log); err != nil {
+	// The handler's heartbeat has stopped; keep the message ours while the
+	// copy is stored, which can take several request timeouts.
+	stopBeat := heartbeat(l.hbase, d.msg, l.spec.AckWait/3)
+	if !l.retryDeadLetter(d, subject, msgID, own, reason, log) {
+		stopBeat()
+		// Only a stop gets here. The copy is not stored: the message is
+		// never terminated without it, so it goes back for a later try.
 		delay := l.spec.backoff(d.meta.NumDelivered)
-		log.Error("dead letter not stored, will retry", zap.String("reason", reason), zap.Duration("retry_in", delay), zap.Error(err))
 		if nerr := d.msg.NakWithDelay(delay); nerr != nil {
 			log.Warn("nak failed; the message will be redelivered after ack wait", zap.Error(nerr))
 		}
-		l.obs.Handled(l.spec.Stage, OutcomeRetry, time.Since(start))
+		l.obs.Handled(l.spec.Stage, OutcomeReleased, time.Since(start))
 		return
 	}
+	stopBeat()
 	if cause == nil {
 		log.Error("message dead-lettered", zap.String("reason", reason))
 	} else {
@@ -659,6 +663,47 @@ func (l *loop) deadLetter(d *Delivery, category, reason string, cause error, sta
 	}
 	l.obs.DeadLettered(l.spec.Stage, category)
 	l.obs.Handled(l.spec.Stage, OutcomeDeadLetter, time.Since(start))
+}
+
+// Pauses between dead-letter copy attempts: the spec's backoff by attempt,
+// at least minDeadLetterPause so a copy failing at once cannot spin.
+const minDeadLetterPause = 100 * time.Millisecond
+
+// retryDeadLetter stores the dead letter of d, retrying a failed copy
+// (DEADLETTER without a leader, a timeout) with backoff until it is
+// stored, so the reason of this delivery is kept: a nak would bring the
+// message back past its last delivery, dead-lettered without its reason.
+// The first attempt always runs and is not cut short by a stop; it
+// returns false, without the copy stored, when the loop is stopping or
+// the connection is closed.
+func (l *loop) retryDeadLetter(d *Delivery, subject, msgID string, own nats.Header, reason string, log *zap.Logger) bool {
+	for attempt := 1; ; attempt++ {
+		// The copy has its own deadline, independent of shutdown.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(l.stop), l.b.cfg.RequestTimeout*time.Duration(max(l.b.cfg.RequestAttempts, 1)))
+		err := l.storeDeadLetter(pctx, d, subject, msgID, own, log)
+		cancel()
+		if err == nil {
+			return true
+		}
+		stopping := l.stop.Err() != nil || l.hbase.Err() != nil || l.b.nc.IsClosed()
+		if stopping {
+			log.Error("dead letter not stored, releasing the message", zap.String("reason", reason), zap.Int("attempt", attempt), zap.Error(err))
+			return false
+		}
+		pause := max(l.spec.backoff(uint64(attempt)), minDeadLetterPause)
+		log.Error("dead letter not stored, retrying", zap.String("reason", reason), zap.Int("attempt", attempt), zap.Duration("retry_in", pause), zap.Error(err))
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-l.stop.Done():
+		case <-l.hbase.Done():
+		}
+		t.Stop()
+		if l.stop.Err() != nil || l.hbase.Err() != nil {
+			log.Warn("stopping: dead letter not stored, releasing the message", zap.Int("attempts", attempt))
+			return false
+		}
+	}
 }
 
 // storeDeadLetter publishes the dead letter of d: the payload with the
