@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -40,6 +41,18 @@ const (
 const (
 	shrunkTextBytes = 256 << 10
 	shrunkLinks     = 200
+)
+
+// A message refused by the bus is cut to fit: each field to at most
+// shrunkFieldBytes, lists to shrunkLinks entries, and the whole, encoded
+// without its raw original, to shrunkBudget. The raw original travels
+// inline only up to the bus's raw_inline_limit (at most 512 KiB, 683 KiB
+// in base64), and in the object store above it, so this leaves room under
+// NATS's default 1 MiB max_payload.
+const (
+	shrunkFieldBytes = 2 << 10
+	shrunkBudget     = 256 << 10
+	shrunkIssueBytes = 1 << 10
 )
 
 // Source returns the event.Message Source of mail from folder of mailbox
@@ -127,25 +140,98 @@ func (f *folder) publish(ctx context.Context, m *fetched) error {
 }
 
 // shrink cuts the decoded parts of msg that can make it exceed the bus's
-// payload limit.
+// payload limit, halving what is left until it fits shrunkBudget. A
+// hostile mail (thousands of huge links, endless headers) must never
+// block its folder; the raw original is kept whole, so nothing is lost
+// for evidence.
 func shrink(msg *event.Message) {
-	if len(msg.Text) > shrunkTextBytes {
-		cut := shrunkTextBytes
-		for cut > 0 && !utf8.RuneStart(msg.Text[cut]) {
-			cut--
+	msg.Text = cutString(msg.Text, shrunkTextBytes)
+	msg.Subject = cutString(msg.Subject, shrunkFieldBytes)
+	msg.From = cutAddress(msg.From)
+	msg.To = cutAddresses(msg.To)
+	msg.ReplyTo = cutAddresses(msg.ReplyTo)
+	msg.Links = msg.Links[:min(len(msg.Links), shrunkLinks)]
+	for i := range msg.Links {
+		msg.Links[i].Href = cutString(msg.Links[i].Href, shrunkFieldBytes)
+		msg.Links[i].Text = cutString(msg.Links[i].Text, shrunkFieldBytes)
+	}
+	msg.URLs = msg.URLs[:min(len(msg.URLs), shrunkLinks)]
+	for i := range msg.URLs {
+		msg.URLs[i] = cutString(msg.URLs[i], shrunkFieldBytes)
+	}
+	msg.Attachments = msg.Attachments[:min(len(msg.Attachments), shrunkLinks)]
+	for i := range msg.Attachments {
+		msg.Attachments[i].Name = cutString(msg.Attachments[i].Name, shrunkFieldBytes)
+		msg.Attachments[i].Type = cutString(msg.Attachments[i].Type, shrunkFieldBytes)
+	}
+	for k, vs := range msg.Headers {
+		if strings.HasPrefix(k, "X-Scamscreen-Imap-") {
+			continue // where the mail lives: short, and needed
 		}
-		msg.Text = msg.Text[:cut]
+		vs = vs[:min(len(vs), 16)]
+		for i := range vs {
+			vs[i] = cutString(vs[i], shrunkFieldBytes)
+		}
+		msg.Headers[k] = vs
 	}
-	if len(msg.Links) > shrunkLinks {
-		msg.Links = msg.Links[:shrunkLinks]
+	msg.ParseError = joinIssue(cutString(msg.ParseError, shrunkIssueBytes), "decoded text shortened to fit the bus; the raw original is complete")
+	for range 20 {
+		if encodedSize(msg) <= shrunkBudget {
+			return
+		}
+		msg.Text = cutString(msg.Text, len(msg.Text)/2)
+		msg.Links = msg.Links[:len(msg.Links)/2]
+		msg.URLs = msg.URLs[:len(msg.URLs)/2]
+		msg.Attachments = msg.Attachments[:len(msg.Attachments)/2]
+		msg.To = msg.To[:len(msg.To)/2]
+		msg.ReplyTo = msg.ReplyTo[:len(msg.ReplyTo)/2]
 	}
-	if len(msg.URLs) > shrunkLinks {
-		msg.URLs = msg.URLs[:shrunkLinks]
+	// Last resort: the ids, the subject and the raw original.
+	msg.Text, msg.Links, msg.URLs, msg.Attachments, msg.To, msg.ReplyTo = "", nil, nil, nil, nil, nil
+	msg.Subject = cutString(msg.Subject, shrunkIssueBytes)
+	for k := range msg.Headers {
+		if !strings.HasPrefix(k, "X-Scamscreen-Imap-") {
+			delete(msg.Headers, k)
+		}
 	}
-	if len(msg.Attachments) > shrunkLinks {
-		msg.Attachments = msg.Attachments[:shrunkLinks]
+}
+
+// encodedSize is the size of msg as published, without its raw original.
+func encodedSize(msg *event.Message) int {
+	m := *msg
+	if msg.Raw != nil {
+		raw := *msg.Raw
+		raw.Inline = nil
+		m.Raw = &raw
 	}
-	msg.ParseError = joinIssue(msg.ParseError, "decoded text shortened to fit the bus; the raw original is complete")
+	data, err := event.Encode(&m)
+	if err != nil {
+		return math.MaxInt
+	}
+	return len(data)
+}
+
+// cutString cuts s to at most n bytes on a rune boundary.
+func cutString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func cutAddress(a event.Address) event.Address {
+	return event.Address{Name: cutString(a.Name, shrunkFieldBytes), Addr: cutString(a.Addr, shrunkFieldBytes)}
+}
+
+func cutAddresses(as []event.Address) []event.Address {
+	as = as[:min(len(as), shrunkLinks)]
+	for i := range as {
+		as[i] = cutAddress(as[i])
+	}
+	return as
 }
 
 // recentKey identifies a mail across a UIDVALIDITY change: a hash of its

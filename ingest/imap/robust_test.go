@@ -24,6 +24,7 @@ import (
 	"github.com/scamscreen/scamscreen/ingest/imap/imaptest"
 	"github.com/scamscreen/scamscreen/internal/config"
 	"github.com/scamscreen/scamscreen/internal/errkind"
+	"github.com/scamscreen/scamscreen/internal/natstest"
 )
 
 // A publish failure in the middle of a batch must keep the progress of the
@@ -454,4 +455,52 @@ func TestFetchLeavesMailOut(t *testing.T) {
 		}
 		checkOnlyWhole(t, pub, raw)
 	})
+}
+
+// A hostile mail whose message is still over NATS's max_payload after the
+// first shrink must not block its folder: every reconnect fetched it again
+// and failed, and no mail after it was ever published. One poison mail is
+// large (its raw original goes to the object store), the other small
+// enough to travel inline while its decoded links, JSON-escaped, are not.
+func TestPoisonMailDoesNotBlockFolder(t *testing.T) {
+	b := natstest.Embedded(t)
+	srv := startServer(t, imaptest.Options{})
+	acct := account(t, srv, testMailbox)
+	acct.Inbox, acct.Sent = []string{"INBOX"}, []string{}
+	pub := newRecorder(b)
+	r := startWorker(t, testConfig(), []imap.Account{acct}, pub, imap.NewMemoryStore())
+	waitSessions(t, r, 1)
+	poison := func(subject string, links int, part string) []byte {
+		var h strings.Builder
+		h.WriteString("From: a@example.com\r\nSubject: " + subject + "\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n<html><body>\r\n")
+		for i := range links {
+			fmt.Fprintf(&h, "<a href=\"https://x.example/%d/%s\">%s</a>\r\n", i, part, part)
+		}
+		h.WriteString("</body></html>\r\n")
+		return []byte(h.String())
+	}
+	for _, raw := range [][]byte{
+		poison("poison large", 300, strings.Repeat("a", 5000)),
+		poison("poison escaped", 100, strings.Repeat(">", 1000)), // 200 KB raw, 1.8 MB escaped
+	} {
+		if _, err := srv.Append(testUser, "INBOX", raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := srv.Append(testUser, "INBOX", mail(2, "the next lure")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, waitLong, "the mail after the poison", func() bool {
+		return slices.ContainsFunc(pub.all(), func(p published) bool { return p.msg.Subject == "the next lure" })
+	})
+	var subjects []string
+	for _, p := range pub.all() {
+		subjects = append(subjects, p.msg.Subject)
+		if strings.HasPrefix(p.msg.Subject, "poison") && !strings.Contains(p.msg.ParseError, "shortened") {
+			t.Errorf("%s published without the shortened flag (parse error %q)", p.msg.Subject, p.msg.ParseError)
+		}
+	}
+	if want := []string{"poison large", "poison escaped", "the next lure"}; !slices.Equal(subjects, want) {
+		t.Errorf("published %q, want %q", subjects, want)
+	}
 }
