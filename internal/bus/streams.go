@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
@@ -61,7 +62,9 @@ func (b *Bus) StreamConfig(spec event.StreamSpec) jetstream.StreamConfig {
 // retention, storage, discard, max age, max bytes, replicas, duplicate
 // window) differ from the configuration. Settings it does not manage (an
 // operator's placement or compression) are kept. A stream already as
-// configured is left alone, so calling it again is a no-op. [Open] calls it.
+// configured is left alone, so calling it again is a no-op. The raw-original
+// object store ([RawBucket]), when it exists, gets the TTL (INBOUND's
+// max_age) and replicas of the configuration too. [Open] calls it.
 func (b *Bus) EnsureStreams(ctx context.Context) ([]StreamStatus, error) {
 	out := make([]StreamStatus, 0, len(event.Streams))
 	for _, spec := range event.Streams {
@@ -79,6 +82,9 @@ func (b *Bus) EnsureStreams(ctx context.Context) ([]StreamStatus, error) {
 				zap.Int("replicas", want.Replicas),
 				zap.Duration("duplicates", want.Duplicates))
 		}
+	}
+	if err := b.syncRawStore(ctx); err != nil {
+		return out, err
 	}
 	return out, nil
 }
@@ -184,40 +190,136 @@ func (b *Bus) KeyValue(ctx context.Context, bucket string, cfg jetstream.KeyValu
 
 // ObjectStore binds to the raw-original object store ([RawBucket]),
 // creating it when it does not exist: file storage, the INBOUND replicas,
-// and objects kept as long as INBOUND keeps messages.
+// and objects kept as long as INBOUND keeps messages. An existing store is
+// brought in line with that configuration (see [Bus.EnsureStreams]) the
+// first time it is bound.
 func (b *Bus) ObjectStore(ctx context.Context) (jetstream.ObjectStore, error) {
 	b.rawMu.Lock()
 	defer b.rawMu.Unlock()
 	if b.raw != nil {
 		return b.raw, nil
 	}
-	l := b.cfg.Streams.Limits(event.StreamInbound)
-	var store jetstream.ObjectStore
-	bind := func(ctx context.Context) error {
-		var err error
-		store, err = b.js.ObjectStore(ctx, RawBucket)
-		return err
-	}
-	err := b.retry(ctx, bind)
+	want := b.rawStoreConfig()
+	store, err := b.bindRawStore(ctx)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		err = b.retry(ctx, func(ctx context.Context) error {
 			var err error
-			store, err = b.js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
-				Bucket:      RawBucket,
-				Description: "raw originals too large to travel inline in INBOUND",
-				TTL:         time.Duration(l.MaxAge),
-				Storage:     jetstream.FileStorage,
-				Replicas:    l.Replicas,
-			})
+			store, err = b.js.CreateObjectStore(ctx, want)
 			return err
 		})
 		if errors.Is(err, jetstream.ErrBucketExists) {
-			err = b.retry(ctx, bind)
+			store, err = b.bindRawStore(ctx) // created concurrently, or by a lost attempt
 		}
+		if err != nil {
+			return nil, fmt.Errorf("create object store %s: %w", RawBucket, err)
+		}
+		b.raw = store
+		return store, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("object store %s: %w", RawBucket, err)
+		return nil, err
+	}
+	if store, err = b.alignRawStore(ctx, store); err != nil {
+		return nil, err
 	}
 	b.raw = store
 	return store, nil
+}
+
+// rawStoreConfig is the configuration the raw-original store is created
+// with: originals live as long as the INBOUND messages that reference
+// them, with as many replicas.
+func (b *Bus) rawStoreConfig() jetstream.ObjectStoreConfig {
+	l := b.cfg.Streams.Limits(event.StreamInbound)
+	return jetstream.ObjectStoreConfig{
+		Bucket:      RawBucket,
+		Description: "raw originals too large to travel inline in INBOUND",
+		TTL:         time.Duration(l.MaxAge),
+		Storage:     jetstream.FileStorage,
+		Replicas:    l.Replicas,
+	}
+}
+
+func (b *Bus) bindRawStore(ctx context.Context) (jetstream.ObjectStore, error) {
+	var store jetstream.ObjectStore
+	err := b.retry(ctx, func(ctx context.Context) error {
+		var err error
+		store, err = b.js.ObjectStore(ctx, RawBucket)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("object store %s: %w", RawBucket, err)
+	}
+	return store, nil
+}
+
+// syncRawStore aligns the raw-original store with the configuration when
+// it exists; it does not create it (the first large original does).
+func (b *Bus) syncRawStore(ctx context.Context) error {
+	b.rawMu.Lock()
+	defer b.rawMu.Unlock()
+	store, err := b.bindRawStore(ctx)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	store, err = b.alignRawStore(ctx, store)
+	if err != nil {
+		return err
+	}
+	b.raw = store
+	return nil
+}
+
+// alignRawStore updates store when its TTL or replicas differ from
+// [Bus.rawStoreConfig]: the TTL follows INBOUND's max_age, so raising it
+// keeps the originals (the evidence) as long as their messages, and more
+// replicas protect them as the messages are. Settings it does not manage
+// (an operator's max bytes, placement, compression, metadata) are kept.
+func (b *Bus) alignRawStore(ctx context.Context, store jetstream.ObjectStore) (jetstream.ObjectStore, error) {
+	want := b.rawStoreConfig()
+	var st jetstream.ObjectStoreStatus
+	if err := b.retry(ctx, func(ctx context.Context) error {
+		var err error
+		st, err = store.Status(ctx)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("object store %s status: %w", RawBucket, err)
+	}
+	if st.TTL() == want.TTL && st.Replicas() == want.Replicas {
+		return store, nil
+	}
+	upd := want
+	upd.Description = st.Description()
+	upd.Storage = st.Storage()
+	upd.Compression = st.IsCompressed()
+	if bs, ok := st.(*jetstream.ObjectBucketStatus); ok && bs.StreamInfo() != nil {
+		sc := bs.StreamInfo().Config
+		upd.MaxBytes = sc.MaxBytes
+		upd.Placement = sc.Placement
+	}
+	for k, v := range st.Metadata() {
+		if strings.HasPrefix(k, "_nats.") {
+			continue // set by the server
+		}
+		if upd.Metadata == nil {
+			upd.Metadata = map[string]string{}
+		}
+		upd.Metadata[k] = v
+	}
+	var out jetstream.ObjectStore
+	if err := b.retry(ctx, func(ctx context.Context) error {
+		var err error
+		out, err = b.js.UpdateObjectStore(ctx, upd)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("update object store %s: %w", RawBucket, err)
+	}
+	b.log.Info("object store updated",
+		zap.String("bucket", RawBucket),
+		zap.Duration("ttl_was", st.TTL()), zap.Duration("ttl", want.TTL),
+		zap.Int("replicas_was", st.Replicas()), zap.Int("replicas", want.Replicas))
+	return out, nil
 }
