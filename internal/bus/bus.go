@@ -243,7 +243,13 @@ func (b *Bus) connectExternal() error {
 		nats.ReconnectJitter(500*time.Millisecond, 2*time.Second),
 		nats.PingInterval(PingInterval),
 		nats.MaxPingsOutstanding(MaxPingsOutstanding),
-		nats.ReconnectBufSize(16<<20),
+		// No reconnect buffer: a publish made while disconnected fails
+		// at once (nats.ErrReconnectBufExceeded, which the publish retry
+		// loop retries) instead of being sent after the reconnect, when
+		// its caller may have given up and told its sender to try again
+		// (an SMS webhook answered 503), which would store it twice.
+		// Acks and naks lost this way lead to a redelivery.
+		nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 			select {
 			case <-b.closing:

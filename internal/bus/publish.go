@@ -100,8 +100,9 @@ func (b *Bus) retry(ctx context.Context, f func(ctx context.Context) error) erro
 
 // retryable reports whether a publish or API error may be a lost request
 // or reply rather than a rejection: a timeout, no responders (no stream
-// leader during an election), or the server saying JetStream is
-// unavailable.
+// leader during an election), the server saying JetStream is unavailable,
+// or the connection reconnecting (the client buffers nothing meanwhile, so
+// the request was not sent).
 func retryable(err error) bool {
 	var apiErr *jetstream.APIError
 	switch {
@@ -110,7 +111,8 @@ func retryable(err error) bool {
 		errors.Is(err, nats.ErrNoResponders),
 		errors.Is(err, jetstream.ErrNoStreamResponse),
 		errors.Is(err, jetstream.ErrAsyncPublishTimeout),
-		errors.Is(err, nats.ErrConnectionReconnecting):
+		errors.Is(err, nats.ErrConnectionReconnecting),
+		errors.Is(err, nats.ErrReconnectBufExceeded):
 		return true
 	case errors.As(err, &apiErr):
 		return apiErr.Code == 503
@@ -401,7 +403,19 @@ func (b *Bus) PublishAll(ctx context.Context, msgs iter.Seq[Outgoing], window in
 		m := &nats.Msg{Subject: out.Subject, Data: out.Data, Header: cloneHeader(out.Header, 1)}
 		fut, err := b.js.PublishMsgAsync(m, jetstream.WithMsgID(out.MsgID))
 		if err != nil {
-			return res, fmt.Errorf("publish %s: %w", out.MsgID, err)
+			if !retryable(err) { // a reconnect is retried synchronously
+				return res, fmt.Errorf("publish %s: %w", out.MsgID, err)
+			}
+			_, dup, err := b.Publish(ctx, out.Subject, out.MsgID, out.Data, out.Header)
+			if err != nil {
+				return res, err
+			}
+			res.Published++
+			res.Retried++
+			if dup {
+				res.Duplicates++
+			}
+			continue
 		}
 		ring[(head+n)%window] = pending{out: out, fut: fut}
 		n++
