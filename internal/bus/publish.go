@@ -92,10 +92,36 @@ func (b *Bus) retry(ctx context.Context, f func(ctx context.Context) error) erro
 		if !retryable(err) || attempt >= attempts {
 			return err
 		}
+		if reconnecting(err) {
+			// Nothing was sent (the client keeps no reconnect buffer):
+			// wait for the connection, as a buffered publish would
+			// have, so that a node failing over costs a pause, not an
+			// error.
+			if err := b.awaitConnected(ctx, b.cfg.RequestTimeout); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := sleep(ctx, time.Duration(attempt)*100*time.Millisecond); err != nil {
 			return err
 		}
 	}
+}
+
+func reconnecting(err error) bool {
+	return errors.Is(err, nats.ErrConnectionReconnecting) || errors.Is(err, nats.ErrReconnectBufExceeded)
+}
+
+// awaitConnected waits up to d for the connection to be up again, or for
+// ctx; the retry that follows reports a connection still down.
+func (b *Bus) awaitConnected(ctx context.Context, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for !b.nc.IsConnected() && time.Now().Before(deadline) {
+		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // retryable reports whether a publish or API error may be a lost request
