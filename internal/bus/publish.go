@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"os"
 	"strconv"
 	"time"
 
@@ -78,9 +79,14 @@ func (b *Bus) publishMsg(ctx context.Context, m *nats.Msg, msgID string) (*jetst
 // error. Only idempotent operations may be retried: publishes carry a
 // message id, creates fall back to binding what exists.
 func (b *Bus) retry(ctx context.Context, f func(ctx context.Context) error) error {
+	return b.retryFor(ctx, b.cfg.RequestTimeout, f)
+}
+
+// retryFor is retry with a deadline of timeout per attempt.
+func (b *Bus) retryFor(ctx context.Context, timeout time.Duration, f func(ctx context.Context) error) error {
 	attempts := max(b.cfg.RequestAttempts, 1)
 	for attempt := 1; ; attempt++ {
-		actx, cancel := context.WithTimeout(ctx, b.cfg.RequestTimeout)
+		actx, cancel := context.WithTimeout(ctx, timeout)
 		err := f(actx)
 		cancel()
 		if err == nil {
@@ -133,6 +139,7 @@ func retryable(err error) bool {
 	var apiErr *jetstream.APIError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, os.ErrDeadlineExceeded), // an object read's pipe deadline
 		errors.Is(err, nats.ErrTimeout),
 		errors.Is(err, nats.ErrNoResponders),
 		errors.Is(err, jetstream.ErrNoStreamResponse),
@@ -270,8 +277,13 @@ func (b *Bus) FetchRaw(ctx context.Context, raw *event.Raw) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// An attempt's deadline grows with the object (at least 1 MiB/s):
+	// the object store reads a 25 MB mail through a pipe whose deadline is
+	// the context's, and RequestTimeout alone is too short for it on a
+	// loaded machine.
+	timeout := b.cfg.RequestTimeout + time.Duration(raw.Size>>20)*time.Second
 	var data []byte
-	err = b.retry(ctx, func(ctx context.Context) error {
+	err = b.retryFor(ctx, timeout, func(ctx context.Context) error {
 		var err error
 		data, err = store.GetBytes(ctx, raw.Object)
 		return err
