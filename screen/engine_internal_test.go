@@ -15,7 +15,7 @@ func TestDevoice(t *testing.T) {
 	}
 }
 
-// TestPostingsInRuleOrder: termsOf stops at the first posting of a later
+// TestPostingsInRuleOrder: roles stops at the first posting of a later
 // rule, which is right only while every pattern lists its rule postings
 // in rule order (brand postings, which name a brand, come after them).
 func TestPostingsInRuleOrder(t *testing.T) {

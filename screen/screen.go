@@ -353,7 +353,10 @@ func senderField(f uint8) sender.Field {
 func (e *Engine) nearUnless(sc *scratch, ri int, field uint8, start, end int) bool {
 	out := sc.text.Out
 	for _, u := range sc.recs {
-		if u.field != field || !e.isUnless(u, ri) {
+		if u.field != field {
+			continue
+		}
+		if _, unless := e.roles(u, ri); !unless {
 			continue
 		}
 		lo, hi := int(u.end), start // the gap between them, either way round
@@ -367,34 +370,33 @@ func (e *Engine) nearUnless(sc *scratch, ri int, field uint8, start, end int) bo
 	return false
 }
 
-// isUnless reports whether a hit is one of rule ri's unless-keywords.
-func (e *Engine) isUnless(h hitRec, ri int) bool {
-	for _, ps := range e.patterns[h.pat].postings {
-		if int(ps.rule) > ri {
-			break
-		}
-		if int(ps.rule) == ri && ps.term == termUnless {
-			return true
-		}
-	}
-	return false
+// termsOf is the set of rule ri's keyword lists a hit belongs to (a bit
+// per list; one keyword may stand in several lists), or 0.
+func (e *Engine) termsOf(h hitRec, ri int) uint32 {
+	terms, _ := e.roles(h, ri)
+	return terms
 }
 
-// termsOf is the set of rule ri's keyword lists a hit belongs to (a bit
-// per list; one keyword may stand in several lists), or 0. A pattern's
-// postings are in rule order (New adds them rule by rule), so the walk
-// stops past ri.
-func (e *Engine) termsOf(h hitRec, ri int) uint32 {
-	var m uint32
+// roles is what a hit is to rule ri: the keyword lists it stands in, and
+// whether it is one of the rule's unless-keywords. A pattern's postings
+// are in rule order (New adds them rule by rule), so the walk stops past
+// ri.
+func (e *Engine) roles(h hitRec, ri int) (terms uint32, unless bool) {
 	for _, ps := range e.patterns[h.pat].postings {
 		if int(ps.rule) > ri {
 			break
 		}
-		if int(ps.rule) == ri && ps.term >= 0 {
-			m |= 1 << ps.term
+		if int(ps.rule) != ri {
+			continue
+		}
+		switch {
+		case ps.term >= 0:
+			terms |= 1 << ps.term
+		case ps.term == termUnless:
+			unless = true
 		}
 	}
-	return m
+	return terms, unless
 }
 
 // unlessReach is how near, in characters, an unless-keyword must be to
